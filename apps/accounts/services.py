@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import ApiToken, User
+from apps.accounts.tokens import generate_token
+from apps.audit.services import audit_record
+from apps.core.errors import ValidationFailed
+
+
+def api_token_create(
+    *, user: User, name: str, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a personal API token; the plain token is returned once and never stored."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("Give the token a name so you can recognise it later.", field="name")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationFailed("The expiry date must be in the future.", field="expires_at")
+    plain, prefix, digest = generate_token()
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name[:100], prefix=prefix, secret_hash=digest, expires_at=expires_at
+        )
+        audit_record(action="api_token.create", actor=user, target=token)
+    return token, plain
+
+
+def api_token_revoke(*, user: User, token: ApiToken) -> ApiToken:
+    with transaction.atomic():
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_record(action="api_token.revoke", actor=user, target=token)
+    return token
+
+
+def user_create(
+    *, email: str, password: str | None, display_name: str = "", is_staff: bool = False
+) -> User:
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=email, password=password, display_name=display_name, is_staff=is_staff
+        )
+        audit_record(action="user.create", actor=None, target=user)
+    return user

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from apps.accounts import selectors, services
+from apps.core.errors import BacklotError
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens_page(request: HttpRequest) -> HttpResponse:
+    created_token = None
+    if request.method == "POST":
+        try:
+            if "revoke" in request.POST:
+                token = selectors.access_api_token_by_id(request.user, int(request.POST["revoke"]))  # type: ignore[arg-type]
+                services.api_token_revoke(user=request.user, token=token)  # type: ignore[arg-type]
+                messages.success(request, f"Token “{token.name}” revoked.")
+                return HttpResponseRedirect(reverse("api-tokens-page"))
+            _, created_token = services.api_token_create(
+                user=request.user,  # type: ignore[arg-type]
+                name=request.POST.get("name", ""),
+            )
+        except (BacklotError, ValueError) as error:
+            messages.error(request, getattr(error, "message", str(error)))
+    tokens = selectors.api_tokens_of_user(user=request.user)  # type: ignore[arg-type]
+    return render(
+        request, "accounts/tokens.html", {"tokens": tokens, "created_token": created_token}
+    )

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.api.base import OrganizationScopedViewSet
+from apps.core.errors import ValidationFailed
+from apps.production import selectors, services
+from apps.production.models import Project, Sequence, Shot
+
+
+class ProjectSerializer(serializers.ModelSerializer[Project]):
+    frame_rate = serializers.SerializerMethodField()
+    shot_count = serializers.IntegerField(read_only=True)
+    owner = serializers.CharField(source="organization.slug", read_only=True)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "name",
+            "code",
+            "description",
+            "frame_rate",
+            "width",
+            "height",
+            "owner",
+            "shot_count",
+            "created_at",
+        ]
+
+    def get_frame_rate(self, project: Project) -> str:
+        return str(project.frame_rate)
+
+
+class ProjectCreateSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200)
+    code = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    frame_rate = serializers.CharField(
+        required=False, default="24", help_text="Exact fraction such as 24, 25 or 24000/1001."
+    )
+    width = serializers.IntegerField(required=False, default=1920)
+    height = serializers.IntegerField(required=False, default=1080)
+
+
+class ProjectUpdateSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationScopedViewSet):
+    model = Project
+    serializer_class = ProjectSerializer
+    search_fields = ["name", "code"]
+    ordering_fields = ["name", "created_at"]
+
+    def scoped_queryset(self) -> Any:
+        return selectors.projects_visible().select_related("organization")
+
+    @extend_schema(request=ProjectCreateSerializer, responses={201: ProjectSerializer})
+    def create(self, request: Request, **kwargs: Any) -> Response:
+        payload = ProjectCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        project = services.project_create(actor=request.user, **payload.validated_data)
+        return Response(
+            ProjectSerializer(self.get_queryset().get(pk=project.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=ProjectUpdateSerializer, responses={200: ProjectSerializer})
+    def partial_update(self, request: Request, **kwargs: Any) -> Response:
+        project = self.get_object()
+        payload = ProjectUpdateSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        services.project_update(actor=request.user, project=project, **payload.validated_data)
+        return Response(ProjectSerializer(self.get_queryset().get(pk=project.pk)).data)
+
+
+class SequenceSerializer(serializers.ModelSerializer[Sequence]):
+    shot_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Sequence
+        fields = ["id", "project", "code", "name", "shot_count", "created_at"]
+        read_only_fields = ["id", "project", "shot_count", "created_at"]
+
+
+class SequenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationScopedViewSet):
+    model = Sequence
+    serializer_class = SequenceSerializer
+
+    def scoped_queryset(self) -> Any:
+        project = selectors.access_project_by_id(int(self.kwargs["project_pk"]))
+        return selectors.sequences_of_project(project)
+
+    @extend_schema(request=SequenceSerializer, responses={201: SequenceSerializer})
+    def create(self, request: Request, **kwargs: Any) -> Response:
+        project = selectors.access_project_by_id(int(self.kwargs["project_pk"]))
+        payload = SequenceSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        sequence = services.sequence_create(
+            actor=request.user,
+            project=project,
+            code=payload.validated_data["code"],
+            name=payload.validated_data.get("name", ""),
+        )
+        return Response(
+            SequenceSerializer(self.get_queryset().get(pk=sequence.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ShotSerializer(serializers.ModelSerializer[Shot]):
+    sequence_code = serializers.CharField(source="sequence.code", read_only=True)
+    frame_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Shot
+        fields = [
+            "id",
+            "project",
+            "sequence",
+            "sequence_code",
+            "code",
+            "description",
+            "cut_in",
+            "cut_out",
+            "frame_count",
+            "created_at",
+        ]
+        read_only_fields = [
+            "id",
+            "project",
+            "sequence",
+            "sequence_code",
+            "frame_count",
+            "created_at",
+        ]
+
+
+class ShotFilter(django_filters.FilterSet):
+    sequence = django_filters.NumberFilter(field_name="sequence_id")
+
+
+class ShotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationScopedViewSet):
+    model = Shot
+    serializer_class = ShotSerializer
+    filterset_class = ShotFilter
+    search_fields = ["code", "description"]
+
+    def scoped_queryset(self) -> Any:
+        project = selectors.access_project_by_id(int(self.kwargs["project_pk"]))
+        return selectors.shots_visible().filter(project=project)
+
+    @extend_schema(request=ShotSerializer, responses={201: ShotSerializer})
+    def create(self, request: Request, **kwargs: Any) -> Response:
+        project = selectors.access_project_by_id(int(self.kwargs["project_pk"]))
+        payload = ShotSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        sequence_id = str(request.data.get("sequence") or "")
+        sequence = (
+            selectors.sequences_of_project(project).filter(pk=int(sequence_id)).first()
+            if sequence_id.isdigit()
+            else None
+        )
+        if sequence is None:
+            raise ValidationFailed("Choose a sequence of this project.", field="sequence")
+        shot = services.shot_create(actor=request.user, sequence=sequence, **payload.validated_data)
+        return Response(
+            ShotSerializer(self.get_queryset().get(pk=shot.pk)).data, status=status.HTTP_201_CREATED
+        )

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+
+from apps.core.errors import NotFound
+from apps.production.models import Project, Sequence, Shot
+
+
+def projects_visible() -> QuerySet[Project]:
+    """Projects of the active organization plus projects shared with it."""
+    return Project.objects.annotate(shot_count=Count("shots", distinct=True))
+
+
+def access_project_by_id(project_id: int) -> Project:
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        raise NotFound("Project not found.")
+    return project
+
+
+def sequences_of_project(project: Project) -> QuerySet[Sequence]:
+    return Sequence.objects.filter(project=project).annotate(shot_count=Count("shots"))
+
+
+def shots_visible() -> QuerySet[Shot]:
+    return Shot.objects.select_related("sequence", "project")

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from apps.audit.services import audit_record
+from apps.core.errors import Conflict, ValidationFailed
+from apps.core.events import send_organization_event
+from apps.production.models import Project, Sequence, Shot
+from apps.tenancy.scope import require_scope
+
+MAX_DIMENSION = 16384
+
+
+def parse_frame_rate(value: str | int | Fraction) -> Fraction:
+    """'24', '25', '24000/1001', '23.976' → exact Fraction (common NTSC decimals mapped)."""
+    ntsc = {
+        "23.976": Fraction(24000, 1001),
+        "29.97": Fraction(30000, 1001),
+        "59.94": Fraction(60000, 1001),
+        "47.952": Fraction(48000, 1001),
+    }
+    text = str(value).strip()
+    try:
+        rate = ntsc[text] if text in ntsc else Fraction(text)
+    except (ValueError, ZeroDivisionError) as error:
+        raise ValidationFailed(f"{text!r} is not a frame rate.", field="frame_rate") from error
+    if rate <= 0 or rate > 1000:
+        raise ValidationFailed("The frame rate must be between 0 and 1000.", field="frame_rate")
+    return rate
+
+
+def project_create(
+    *,
+    actor: Any,
+    name: str,
+    code: str = "",
+    frame_rate: str = "24",
+    width: int = 1920,
+    height: int = 1080,
+    description: str = "",
+) -> Project:
+    scope = require_scope()
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("A project needs a name.", field="name")
+    code = slugify(code or name)[:32]
+    if not code:
+        raise ValidationFailed("The project code must contain letters or digits.", field="code")
+    if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION):
+        raise ValidationFailed(
+            f"Resolution must be within 1..{MAX_DIMENSION} pixels.", field="width"
+        )
+    rate = parse_frame_rate(frame_rate)
+    with transaction.atomic():
+        if Project.objects.filter(organization_id=scope.organization_id, code=code).exists():
+            raise Conflict(f"A project with the code {code!r} already exists.", field="code")
+        project = Project.objects.create(
+            name=name,
+            code=code,
+            description=description,
+            width=width,
+            height=height,
+            frame_rate_numerator=rate.numerator,
+            frame_rate_denominator=rate.denominator,
+            created_by=actor,
+        )
+        audit_record(
+            action="project.create",
+            actor=actor,
+            target=project,
+            changes={"code": code, "frame_rate": str(rate)},
+        )
+        send_organization_event(
+            scope.organization_id,
+            {"type": "project.created", "project_id": project.pk, "name": name},
+        )
+    return project
+
+
+def project_update(
+    *, actor: Any, project: Project, name: str | None = None, description: str | None = None
+) -> Project:
+    changes: dict[str, Any] = {}
+    if name is not None:
+        if not name.strip():
+            raise ValidationFailed("A project needs a name.", field="name")
+        changes["name"] = [project.name, name.strip()]
+        project.name = name.strip()
+    if description is not None:
+        changes["description"] = "changed"
+        project.description = description
+    with transaction.atomic():
+        project.save()
+        audit_record(action="project.update", actor=actor, target=project, changes=changes)
+    return project
+
+
+def sequence_create(*, actor: Any, project: Project, code: str, name: str = "") -> Sequence:
+    code = code.strip()
+    if not code:
+        raise ValidationFailed("A sequence needs a code.", field="code")
+    with transaction.atomic():
+        if Sequence.objects.filter(project=project, code=code).exists():
+            raise Conflict(f"Sequence {code} already exists in {project.name}.", field="code")
+        sequence = Sequence.objects.create(
+            organization_id=project.organization_id, project=project, code=code, name=name
+        )
+        audit_record(action="sequence.create", actor=actor, target=sequence)
+    return sequence
+
+
+def shot_create(
+    *, actor: Any, sequence: Sequence, code: str, cut_in: int, cut_out: int, description: str = ""
+) -> Shot:
+    code = code.strip()
+    if not code:
+        raise ValidationFailed("A shot needs a code.", field="code")
+    if cut_out < cut_in:
+        raise ValidationFailed(
+            "The cut out frame must not be before the cut in frame.", field="cut_out"
+        )
+    with transaction.atomic():
+        if Shot.objects.filter(sequence=sequence, code=code).exists():
+            raise Conflict(f"Shot {code} already exists in {sequence.code}.", field="code")
+        shot = Shot.objects.create(
+            organization_id=sequence.organization_id,
+            project_id=sequence.project_id,
+            sequence=sequence,
+            code=code,
+            cut_in=cut_in,
+            cut_out=cut_out,
+            description=description,
+        )
+        audit_record(
+            action="shot.create",
+            actor=actor,
+            target=shot,
+            changes={"cut_in": cut_in, "cut_out": cut_out},
+        )
+    return shot

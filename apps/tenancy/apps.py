@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class TenancyConfig(AppConfig):
+    name = "apps.tenancy"
+    label = "tenancy"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from apps.tenancy.rls import apply_row_level_security
+
+        post_migrate.connect(apply_row_level_security, dispatch_uid="backlot_rls")

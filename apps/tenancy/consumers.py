@@ -1,0 +1,81 @@
+"""Live events of one organization (project created, shared, ...) for the dashboard."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from apps.core.errors import NotFound
+from apps.core.events import organization_group
+from apps.tenancy.selectors import access_membership_by_slug
+
+CLOSE_NOT_FOUND = 4404
+CLOSE_UNAUTHENTICATED = 4401
+MAX_MESSAGE_BYTES = 4096
+
+
+@database_sync_to_async
+def _membership_organization_id(user: Any, slug: str) -> int | None:
+    try:
+        return access_membership_by_slug(user, slug).organization_id
+    except NotFound:
+        return None
+
+
+class OrganizationEventsConsumer(AsyncWebsocketConsumer):
+    organization_id: int | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.organization_id = await _membership_organization_id(
+            user, self.scope["url_route"]["kwargs"]["org"]
+        )
+        if self.organization_id is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        await self.channel_layer.group_add(
+            organization_group(self.organization_id), self.channel_name
+        )
+        await self.accept()
+        await self.send(
+            json.dumps({"type": "hello", "organization": self.scope["url_route"]["kwargs"]["org"]})
+        )
+
+    async def disconnect(self, code: int) -> None:
+        if self.organization_id is not None:
+            await self.channel_layer.group_discard(
+                organization_group(self.organization_id), self.channel_name
+            )
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None or len(text_data.encode()) > MAX_MESSAGE_BYTES:
+            await self._error("Messages must be JSON text of at most 4 KiB.")
+            return
+        try:
+            message = json.loads(text_data)
+        except json.JSONDecodeError:
+            await self._error("Malformed JSON.")
+            return
+        if not isinstance(message, dict) or message.get("type") != "ping":
+            await self._error("Unknown message type; this channel only accepts 'ping'.")
+            return
+        # Membership is re-checked on every message: a removed member stops receiving.
+        organization_id = await _membership_organization_id(
+            self.scope["user"], self.scope["url_route"]["kwargs"]["org"]
+        )
+        if organization_id != self.organization_id:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        await self.send(json.dumps({"type": "pong"}))
+
+    async def _error(self, message: str) -> None:
+        await self.send(json.dumps({"type": "error", "message": message}))
+
+    async def org_event(self, event: dict[str, Any]) -> None:
+        await self.send(json.dumps(event["event"]))

@@ -1,0 +1,128 @@
+"""The active tenant scope.
+
+Every read or write of tenant data happens inside `tenant_scope(...)`. The scope lives in
+a context variable (for the ORM guard) and in PostgreSQL as transaction-local settings
+(`SET LOCAL` via set_config(..., true)) that the row-level security policies read. Outside
+a scope, tenant managers raise and the database returns no tenant rows.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+
+
+class TenantScopeRequired(RuntimeError):
+    """A tenant model was queried with no active tenant scope."""
+
+
+class TenantScopeViolation(RuntimeError):
+    """A write tried to put a row in an organization outside the active scope."""
+
+
+@dataclass(frozen=True)
+class TenantScope:
+    organization_id: int
+    user_id: int | None = None
+    # Projects of other organizations shared with this one (studio staff only).
+    shared_project_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+_current: contextvars.ContextVar[TenantScope | None] = contextvars.ContextVar(
+    "backlot_tenant_scope", default=None
+)
+_user: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "backlot_scope_user", default=None
+)
+
+
+def current_scope() -> TenantScope | None:
+    return _current.get()
+
+
+def require_scope() -> TenantScope:
+    scope = _current.get()
+    if scope is None:
+        raise TenantScopeRequired(
+            "No tenant scope is active: wrap tenant reads and writes in tenant_scope()."
+        )
+    return scope
+
+
+def _set_database_settings(*, organization_id: int | None, user_id: int | None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('backlot.organization_id', %s, true),"
+            " set_config('backlot.user_id', %s, true)",
+            [
+                "" if organization_id is None else str(organization_id),
+                "" if user_id is None else str(user_id),
+            ],
+        )
+
+
+@contextmanager
+def user_scope(user_id: int) -> Iterator[None]:
+    """Lets a user read their own memberships before any organization is chosen."""
+    outer = _current.get()
+    with transaction.atomic():
+        token = _user.set(user_id)
+        _set_database_settings(
+            organization_id=outer.organization_id if outer else None, user_id=user_id
+        )
+        try:
+            yield
+        finally:
+            _user.reset(token)
+            _restore_database_settings(outer)
+
+
+def current_user_scope() -> int | None:
+    return _user.get()
+
+
+def _restore_database_settings(outer: TenantScope | None) -> None:
+    if connection.needs_rollback or connection.connection is None:
+        return
+    _set_database_settings(
+        organization_id=outer.organization_id if outer else None,
+        user_id=(outer.user_id if outer else None) or _user.get(),
+    )
+
+
+@contextmanager
+def tenant_scope(organization_id: int, *, user_id: int | None = None) -> Iterator[TenantScope]:
+    """Activate one organization for the enclosed code, in the app and in the database.
+
+    Opens a transaction (or a savepoint inside one) because SET LOCAL only lives as long
+    as the transaction that set it.
+    """
+    outer = _current.get()
+    with transaction.atomic():
+        _set_database_settings(organization_id=organization_id, user_id=user_id)
+        scope = TenantScope(
+            organization_id=organization_id,
+            user_id=user_id,
+            shared_project_ids=_shared_project_ids(organization_id),
+        )
+        token = _current.set(scope)
+        try:
+            yield scope
+        finally:
+            _current.reset(token)
+            _restore_database_settings(outer)
+
+
+def _shared_project_ids(organization_id: int) -> frozenset[int]:
+    # Row-level security already limits this to shares granted to the organization.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT project_id FROM tenancy_projectshare"
+            " WHERE grantee_id = %s AND revoked_at IS NULL",
+            [organization_id],
+        )
+        return frozenset(row[0] for row in cursor.fetchall())

@@ -1,0 +1,118 @@
+"""Writes about organizations, memberships and project shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from apps.audit.services import audit_record
+from apps.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from apps.core.events import send_organization_event
+from apps.tenancy.models import (
+    PARTNER_ROLES,
+    STUDIO_ROLES,
+    Membership,
+    Organization,
+    OrganizationKind,
+    ProjectShare,
+    Role,
+)
+from apps.tenancy.scope import require_scope, tenant_scope
+
+
+def organization_create(*, name: str, kind: str, actor: Any | None, slug: str = "") -> Organization:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("An organization needs a name.", field="name")
+    if kind not in OrganizationKind.values:
+        raise ValidationFailed(f"Unknown organization kind {kind!r}.", field="kind")
+    slug = slugify(slug or name)[:64]
+    if not slug:
+        raise ValidationFailed("The name must contain letters or digits.", field="name")
+    with transaction.atomic():
+        if Organization.objects.filter(slug=slug).exists():
+            raise Conflict(f"An organization with the slug {slug!r} already exists.", field="slug")
+        organization = Organization.objects.create(name=name, slug=slug, kind=kind)
+        audit_record(
+            action="organization.create",
+            actor=actor,
+            organization_id=organization.pk,
+            target=organization,
+            changes={"kind": kind},
+        )
+    return organization
+
+
+def membership_create(
+    *, organization: Organization, user: Any, role: str, actor: Any | None
+) -> Membership:
+    allowed = STUDIO_ROLES if organization.is_studio else PARTNER_ROLES
+    if role not in allowed:
+        raise ValidationFailed(
+            f"Role {role!r} does not exist in a {organization.get_kind_display().lower()}.",
+            field="role",
+        )
+    with tenant_scope(organization.pk, user_id=getattr(actor, "pk", None)):
+        if Membership.objects.filter(user=user).exists():
+            raise Conflict(f"{user.email} is already a member of {organization.name}.")
+        membership = Membership.objects.create(organization=organization, user=user, role=role)
+        audit_record(
+            action="membership.create", actor=actor, target=membership, changes={"role": role}
+        )
+    return membership
+
+
+def project_share_create(*, project: Any, grantee: Organization, actor: Any) -> ProjectShare:
+    """Share a partner project with the studio. Only partner owners may do this."""
+    scope = require_scope()
+    if project.organization_id != scope.organization_id:
+        raise NotFound("Project not found.")
+    if not grantee.is_studio:
+        raise ValidationFailed(
+            "Projects can only be shared with the internal studio.", field="grantee"
+        )
+    with transaction.atomic():
+        if ProjectShare.objects.filter(
+            project=project, grantee=grantee, revoked_at__isnull=True
+        ).exists():
+            raise Conflict(f"{project.name} is already shared with {grantee.name}.")
+        share = ProjectShare.objects.create(project=project, grantee=grantee, granted_by=actor)
+        audit_record(
+            action="project_share.create",
+            actor=actor,
+            target=share,
+            changes={"project": project.pk, "grantee": grantee.slug},
+        )
+        send_organization_event(
+            grantee.pk, {"type": "project.shared", "project_id": project.pk, "name": project.name}
+        )
+    return share
+
+
+def project_share_revoke(*, share: ProjectShare, actor: Any) -> ProjectShare:
+    scope = require_scope()
+    if share.organization_id != scope.organization_id:
+        # Only the owning partner revokes; the studio side sees the share but cannot undo it.
+        raise Forbidden("Only the partner that owns the project can revoke its share.")
+    with transaction.atomic():
+        if share.revoked_at is None:
+            share.revoked_at = timezone.now()
+            share.revoked_by = actor
+            share.save(update_fields=["revoked_at", "revoked_by"])
+            audit_record(action="project_share.revoke", actor=actor, target=share)
+            send_organization_event(
+                share.grantee_id, {"type": "project.unshared", "project_id": share.project_id}
+            )
+    return share
+
+
+__all__ = [
+    "Role",
+    "membership_create",
+    "organization_create",
+    "project_share_create",
+    "project_share_revoke",
+]

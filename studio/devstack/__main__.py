@@ -1,0 +1,3 @@
+from studio.devstack.cli import main
+
+raise SystemExit(main())
