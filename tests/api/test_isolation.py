@@ -4,10 +4,9 @@ when a route is added to /api/v1/ without being listed here."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
-
-import json
 
 import pytest
 from django.urls import URLPattern, reverse
