@@ -10,6 +10,8 @@ from django.views.decorators.http import require_http_methods
 from apps.accounts import selectors, services
 from apps.core.errors import BacklotError
 
+NEW_TOKEN_SESSION_KEY = "backlot_new_api_token"
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -22,12 +24,18 @@ def api_tokens_page(request: HttpRequest) -> HttpResponse:
                 services.api_token_revoke(user=request.user, token=token)  # type: ignore[arg-type]
                 messages.success(request, f"Token “{token.name}” revoked.")
                 return HttpResponseRedirect(reverse("api-tokens-page"))
-            _, created_token = services.api_token_create(
+            _, plain = services.api_token_create(
                 user=request.user,  # type: ignore[arg-type]
                 name=request.POST.get("name", ""),
             )
+            # Post/redirect/get: a reload must not create a second token. The plain token
+            # waits in the session for exactly one page view.
+            request.session[NEW_TOKEN_SESSION_KEY] = plain
+            return HttpResponseRedirect(reverse("api-tokens-page"))
         except (BacklotError, ValueError) as error:
             messages.error(request, getattr(error, "message", str(error)))
+    else:
+        created_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     tokens = selectors.api_tokens_of_user(user=request.user)  # type: ignore[arg-type]
     return render(
         request, "accounts/tokens.html", {"tokens": tokens, "created_token": created_token}

@@ -8,7 +8,8 @@ from apps.production.models import Project, Sequence, Shot
 
 def projects_visible() -> QuerySet[Project]:
     """Projects of the active organization plus projects shared with it."""
-    return Project.objects.annotate(shot_count=Count("shots", distinct=True))
+    # Aggregating queries drop Meta.ordering, so the order is explicit.
+    return Project.objects.annotate(shot_count=Count("shots", distinct=True)).order_by("name", "pk")
 
 
 def access_project_by_id(project_id: int) -> Project:
@@ -19,7 +20,11 @@ def access_project_by_id(project_id: int) -> Project:
 
 
 def sequences_of_project(project: Project) -> QuerySet[Sequence]:
-    return Sequence.objects.filter(project=project).annotate(shot_count=Count("shots"))
+    return (
+        Sequence.objects.filter(project=project)
+        .annotate(shot_count=Count("shots"))
+        .order_by("code", "pk")
+    )
 
 
 def shots_visible() -> QuerySet[Shot]:

@@ -50,3 +50,17 @@ def test_another_users_token_cannot_be_revoked(world: World) -> None:
     assert response.status_code == 404
     victim_token.refresh_from_db()
     assert victim_token.revoked_at is None
+
+
+@pytest.mark.django_db
+def test_the_token_page_shows_a_new_token_once_and_a_reload_creates_no_second(world: World) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(world.a.producer)
+    created = client.post("/settings/tokens/", {"name": "resolve bridge"}, follow=True)
+    page = created.content.decode()
+    assert "it will not be shown again" in page
+    again = client.get("/settings/tokens/").content.decode()
+    assert "it will not be shown again" not in again
+    assert ApiToken.objects.filter(user=world.a.producer, name="resolve bridge").count() == 1
