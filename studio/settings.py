@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "apps.tenancy",
     "apps.audit",
     "apps.production",
+    "apps.media",
 ]
 
 MIDDLEWARE = [

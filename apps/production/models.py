@@ -12,6 +12,10 @@ from django.db.models import CheckConstraint, F, Q
 from apps.tenancy.models import TenantModel
 
 
+def default_download_roles() -> list[str]:
+    return ["owner", "producer", "artist"]
+
+
 class Project(TenantModel):
     name = models.CharField(max_length=200)
     code = models.SlugField(max_length=32)
@@ -20,6 +24,13 @@ class Project(TenantModel):
     frame_rate_denominator = models.PositiveIntegerField(default=1)
     width = models.PositiveIntegerField(default=1920)
     height = models.PositiveIntegerField(default=1080)
+    # A colour space name of OpenColorIO's built-in ACES studio config.
+    working_color_space = models.CharField(max_length=100, default="ACEScg")
+    start_timecode = models.CharField(max_length=11, default="01:00:00:00")
+    # Burn the viewer's name, partner and date into review proxies.
+    watermark_reviews = models.BooleanField(default=False)
+    # Roles that may download original media (others only stream proxies).
+    original_download_roles = models.JSONField(default=default_download_roles)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
@@ -89,3 +100,76 @@ class Shot(TenantModel):
     @property
     def frame_count(self) -> int:
         return self.cut_out - self.cut_in + 1
+
+
+class VersionSource(models.TextChoices):
+    UPLOAD = "upload", "Upload"
+    RENDER = "render", "Render job"
+
+
+class VersionStatus(models.TextChoices):
+    """Review state. AI output is never final until a person approves it."""
+
+    PENDING = "pending", "Waiting for media"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    REJECTED = "rejected", "Media rejected"
+
+
+class Version(TenantModel):
+    """One numbered result of a shot (v001, v002...): an upload or a render job's output."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="versions")
+    shot = models.ForeignKey(Shot, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=20, choices=VersionStatus.choices, default=VersionStatus.PENDING
+    )
+    source = models.CharField(max_length=10, choices=VersionSource.choices)
+    # The render job that produced it (render app), when source is "render".
+    source_job_id = models.BigIntegerField(null=True, blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
+    )
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    share_path: ClassVar[str | None] = "project"
+
+    class Meta:
+        ordering = ["shot_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["shot", "number"], name="version_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shot.code} {self.label}"
+
+    @property
+    def label(self) -> str:
+        return f"v{self.number:03d}"
+
+
+class Character(TenantModel):
+    """A character whose likeness operations must keep consistent (and need consent for)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="characters")
+    name = models.CharField(max_length=200)
+    talent_name = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    share_path: ClassVar[str | None] = "project"
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="character_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

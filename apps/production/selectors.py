@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 
 from apps.core.errors import NotFound
-from apps.production.models import Project, Sequence, Shot
+from apps.production.models import Project, Sequence, Shot, Version
 
 
 def projects_visible() -> QuerySet[Project]:
@@ -29,3 +29,21 @@ def sequences_of_project(project: Project) -> QuerySet[Sequence]:
 
 def shots_visible() -> QuerySet[Shot]:
     return Shot.objects.select_related("sequence", "project")
+
+
+def access_shot_by_id(shot_id: int) -> Shot:
+    shot = Shot.objects.select_related("project", "sequence").filter(pk=shot_id).first()
+    if shot is None:
+        raise NotFound("Shot not found.")
+    return shot
+
+
+def access_version_by_id(version_id: int) -> Version:
+    version = Version.objects.select_related("shot", "project").filter(pk=version_id).first()
+    if version is None:
+        raise NotFound("Version not found.")
+    return version
+
+
+def versions_of_shot(shot: Shot) -> QuerySet[Version]:
+    return Version.objects.filter(shot=shot).order_by("-number")

@@ -9,7 +9,15 @@ from django.utils.text import slugify
 from apps.audit.services import audit_record
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.events import send_organization_event
-from apps.production.models import Project, Sequence, Shot
+from apps.production.models import (
+    Character,
+    Project,
+    Sequence,
+    Shot,
+    Version,
+    VersionSource,
+    VersionStatus,
+)
 from apps.tenancy.scope import require_scope
 
 MAX_DIMENSION = 16384
@@ -142,3 +150,99 @@ def shot_create(
             changes={"cut_in": cut_in, "cut_out": cut_out},
         )
     return shot
+
+
+def version_create(
+    *,
+    actor: Any | None,
+    shot: Shot,
+    source: str,
+    source_job_id: int | None = None,
+    parent: Version | None = None,
+    description: str = "",
+) -> Version:
+    """The next numbered version of a shot (v001, v002...).
+
+    The shot row is locked while numbering, so concurrent uploads and render results can
+    never get the same number.
+    """
+    if source not in VersionSource.values:
+        raise ValidationFailed(f"Unknown version source {source!r}.", field="source")
+    if parent is not None and parent.shot_id != shot.pk:
+        raise ValidationFailed("The parent version must belong to the same shot.", field="parent")
+    with transaction.atomic():
+        Shot.objects.select_for_update().filter(pk=shot.pk).first()
+        last = Version.objects.filter(shot=shot).order_by("-number").first()
+        version = Version.objects.create(
+            organization_id=shot.organization_id,
+            project_id=shot.project_id,
+            shot=shot,
+            number=(last.number + 1) if last else 1,
+            source=source,
+            source_job_id=source_job_id,
+            parent=parent,
+            description=description,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        audit_record(
+            action="version.create",
+            actor=actor,
+            target=version,
+            changes={"shot": shot.code, "number": version.number, "source": source},
+        )
+        send_organization_event(
+            shot.organization_id,
+            {
+                "type": "version.created",
+                "version_id": version.pk,
+                "shot_id": shot.pk,
+                "project_id": shot.project_id,
+                "label": version.label,
+            },
+        )
+    return version
+
+
+def version_set_status(*, actor: Any | None, version: Version, status: str) -> Version:
+    if status not in VersionStatus.values:
+        raise ValidationFailed(f"Unknown version status {status!r}.", field="status")
+    with transaction.atomic():
+        previous = version.status
+        version.status = status
+        version.save(update_fields=["status"])
+        audit_record(
+            action="version.status",
+            actor=actor,
+            target=version,
+            changes={"status": [previous, status]},
+        )
+        send_organization_event(
+            version.organization_id,
+            {
+                "type": "version.status",
+                "version_id": version.pk,
+                "status": status,
+                "project_id": version.project_id,
+            },
+        )
+    return version
+
+
+def character_create(
+    *, actor: Any, project: Project, name: str, talent_name: str = "", description: str = ""
+) -> Character:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("A character needs a name.", field="name")
+    with transaction.atomic():
+        if Character.objects.filter(project=project, name=name).exists():
+            raise Conflict(f"{name} already exists in {project.name}.", field="name")
+        character = Character.objects.create(
+            organization_id=project.organization_id,
+            project=project,
+            name=name,
+            talent_name=talent_name,
+            description=description,
+        )
+        audit_record(action="character.create", actor=actor, target=character)
+    return character

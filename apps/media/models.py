@@ -1,0 +1,92 @@
+"""Media files: what is stored in S3, its validation state and probed metadata."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+
+from apps.tenancy.models import TenantModel
+
+
+class MediaKind(models.TextChoices):
+    PLATE = "plate", "Plate"
+    ELEMENT = "element", "Element"
+    MATTE = "matte", "Matte"
+    REFERENCE = "reference", "Reference"
+    RENDER = "render", "Render"
+    PROXY = "proxy", "Proxy"
+    POSTER = "poster", "Poster frame"
+    FILMSTRIP = "filmstrip", "Filmstrip"
+    DOCUMENT = "document", "Document"
+
+
+class MediaState(models.TextChoices):
+    UPLOADING = "uploading", "Uploading"
+    QUARANTINED = "quarantined", "Quarantined (validating)"
+    READY = "ready", "Ready"
+    REJECTED = "rejected", "Rejected"
+
+
+class MediaFile(TenantModel):
+    """One stored object (or image sequence under one prefix). Never served or processed
+    until validation moved it from quarantined to ready."""
+
+    project = models.ForeignKey(
+        "production.Project", on_delete=models.CASCADE, related_name="media_files"
+    )
+    version = models.ForeignKey(
+        "production.Version",
+        on_delete=models.CASCADE,
+        related_name="media_files",
+        null=True,
+        blank=True,
+    )
+    character = models.ForeignKey(
+        "production.Character",
+        on_delete=models.CASCADE,
+        related_name="reference_media",
+        null=True,
+        blank=True,
+    )
+    derived_from = models.ForeignKey(
+        "self", on_delete=models.CASCADE, related_name="derivatives", null=True, blank=True
+    )
+    kind = models.CharField(max_length=12, choices=MediaKind.choices)
+    state = models.CharField(
+        max_length=12, choices=MediaState.choices, default=MediaState.UPLOADING
+    )
+    rejection_reason = models.TextField(blank=True)
+    original_filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    # Server-generated, prefixed by tenant and project; the client never chooses a key.
+    storage_key = models.CharField(max_length=512, unique=True)
+    upload_id = models.CharField(max_length=255, blank=True)
+    # Probed metadata
+    codec = models.CharField(max_length=64, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    frame_rate_numerator = models.PositiveIntegerField(null=True, blank=True)
+    frame_rate_denominator = models.PositiveIntegerField(null=True, blank=True)
+    frame_count = models.PositiveIntegerField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    pixel_format = models.CharField(max_length=64, blank=True)
+    color_tags = models.JSONField(default=dict, blank=True)
+    probe = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+
+    share_path: ClassVar[str | None] = "project"
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["version", "kind"], name="media_version_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.original_filename} ({self.kind}, {self.state})"
