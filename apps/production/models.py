@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 from typing import ClassVar
 
@@ -31,6 +32,8 @@ class Project(TenantModel):
     watermark_reviews = models.BooleanField(default=False)
     # Roles that may download original media (others only stream proxies).
     original_download_roles = models.JSONField(default=default_download_roles)
+    # GPU budget for render jobs, in the deployment's currency (see render pools' prices).
+    gpu_budget = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("500.00"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
@@ -173,3 +176,42 @@ class Character(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ConsentScope(models.TextChoices):
+    LIKENESS = "likeness", "Likeness"
+    VOICE = "voice", "Voice"
+
+
+class ConsentRecord(TenantModel):
+    """A talent's documented permission to use their likeness or voice for a project."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="consents")
+    character = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="consents")
+    talent_name = models.CharField(max_length=200)
+    scopes = models.JSONField(default=list)  # subset of ConsentScope values
+    valid_from = models.DateField()
+    valid_until = models.DateField()
+    # The signed document, stored as media (apps.media.MediaFile, kind "document").
+    document = models.ForeignKey(
+        "media.MediaFile", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    notes = models.TextField(blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    share_path: ClassVar[str | None] = "project"
+
+    class Meta:
+        ordering = ["-valid_until"]
+        constraints = [
+            CheckConstraint(
+                condition=Q(valid_until__gte=F("valid_from")), name="consent_dates_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.talent_name} for {self.character_id} ({', '.join(self.scopes)})"

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
+from apps.core.consumers import BacklotConsumer
 from apps.core.errors import NotFound
 from apps.core.events import organization_group
 from apps.tenancy.selectors import access_membership_by_slug
@@ -25,7 +25,7 @@ def _membership_organization_id(user: Any, slug: str) -> int | None:
         return None
 
 
-class OrganizationEventsConsumer(AsyncWebsocketConsumer):
+class OrganizationEventsConsumer(BacklotConsumer):
     organization_id: int | None = None
 
     async def connect(self) -> None:
@@ -42,12 +42,14 @@ class OrganizationEventsConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(
             organization_group(self.organization_id), self.channel_name
         )
+        await self.join_user_group()
         await self.accept()
         await self.send(
             json.dumps({"type": "hello", "organization": self.scope["url_route"]["kwargs"]["org"]})
         )
 
     async def disconnect(self, code: int) -> None:
+        await self.leave_user_group()
         if self.organization_id is not None:
             await self.channel_layer.group_discard(
                 organization_group(self.organization_id), self.channel_name

@@ -81,3 +81,27 @@ async def test_foreign_origin_is_refused(partners: tuple[Partner, Partner]) -> N
     socket = _communicator(a.organization.slug, cookie, origin="https://evil.example")
     connected, _ = await socket.connect()
     assert not connected
+
+
+async def test_revoking_access_closes_the_users_sockets_at_once(
+    partners: tuple[Partner, Partner],
+) -> None:
+    from django.db import transaction
+
+    from apps.core.consumers import CLOSE_ACCESS_REVOKED, disconnect_user_sockets
+
+    a, _ = partners
+    cookie = await sync_to_async(_session_cookie)(a.owner)
+    socket = _communicator(a.organization.slug, cookie)
+    assert (await socket.connect())[0]
+    await socket.receive_json_from()
+
+    def revoke() -> None:
+        with transaction.atomic():
+            disconnect_user_sockets(a.owner.pk, "Your access was suspended.")
+
+    await sync_to_async(revoke)()
+    error = await socket.receive_json_from(timeout=1)
+    assert error["code"] == "access_revoked"
+    closed = await socket.receive_output(timeout=1)
+    assert closed == {"type": "websocket.close", "code": CLOSE_ACCESS_REVOKED}

@@ -1,0 +1,1 @@
+"""Registered operations; each module calls gpu_workers.registry.register()."""

@@ -1,0 +1,101 @@
+"""The operation registry shared by the GPU worker and the platform.
+
+An operation is registered under a name with a parameter validator. The worker gives it an
+`OperationContext` (local input files, an output folder, the device policy, progress, log
+and cancellation hooks) and records what it returns. No Django here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class OperationCancelled(Exception):
+    """Raised inside an operation when the job was cancelled; the worker reports it."""
+
+
+class InvalidParameters(ValueError):
+    """Parameters that an operation refuses, with a message a partner can act on."""
+
+
+@dataclass
+class OutputFile:
+    path: Path
+    kind: str  # media kind on the platform: render, matte, reference, document...
+    role: str = "main"  # e.g. "composite", "matte", "report", "cdl"
+    content_type: str = "application/octet-stream"
+
+
+@dataclass
+class OperationResult:
+    outputs: list[OutputFile]
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OperationContext:
+    inputs: Mapping[str, Path]  # input role -> local file or folder (image sequence)
+    output_dir: Path
+    params: Mapping[str, Any]
+    device: Any  # gpu_workers.device.DevicePolicy
+    progress: Callable[[float, str], None] = lambda fraction, message: None
+    log: Callable[[str], None] = lambda line: None
+    is_cancelled: Callable[[], bool] = lambda: False
+
+    def check_cancelled(self) -> None:
+        if self.is_cancelled():
+            raise OperationCancelled("cancelled")
+
+
+class OperationFunction(Protocol):
+    def __call__(self, context: OperationContext) -> OperationResult: ...
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    title: str
+    run: OperationFunction
+    # Returns the validated, normalised parameters or raises InvalidParameters.
+    validate: Callable[[Mapping[str, Any]], dict[str, Any]]
+    input_roles: tuple[str, ...] = ("source",)
+    # Operations on a person's likeness need an active consent record.
+    likeness: bool = False
+    # Rough cost model for budgets: estimated GPU-seconds per input frame.
+    gpu_seconds_per_frame: float = 0.05
+
+
+_REGISTRY: dict[str, Operation] = {}
+
+
+def register(operation: Operation) -> Operation:
+    if operation.name in _REGISTRY:
+        raise ValueError(f"operation {operation.name!r} is already registered")
+    _REGISTRY[operation.name] = operation
+    return operation
+
+
+def get_operation(name: str) -> Operation:
+    load_builtin_operations()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise InvalidParameters(f"unknown operation {name!r}") from None
+
+
+def all_operations() -> list[Operation]:
+    load_builtin_operations()
+    return sorted(_REGISTRY.values(), key=lambda operation: operation.name)
+
+
+def load_builtin_operations() -> None:
+    """Import the operations package, whose modules register themselves."""
+    import importlib
+    import pkgutil
+
+    package = importlib.import_module("gpu_workers.ops")
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"gpu_workers.ops.{info.name}")
