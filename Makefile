@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing Python packages into $(VENV)"
 	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet --progress-bar off -e ".[devstack,dev,gpu]"
+	@$(PY) -m pip install --quiet --progress-bar off -e ".[devstack,dev,gpu,assist-local]"
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -25,3 +25,64 @@ def pick_device() -> DevicePolicy:
         device = torch.device("cuda", 0)  # CUDA_VISIBLE_DEVICES already maps our GPU to 0
         return DevicePolicy(device, torch.float16, torch.cuda.get_device_name(device))
     return DevicePolicy(torch.device("cpu"), torch.float32, "cpu")
+
+
+# Memory budget for one operation's working set. On CUDA: half of what is free when asked;
+# on CPU: BACKLOT_WORKER_MEMORY_MB (default 2048). Operations tile frames (bands of rows)
+# when a batch would not fit in it.
+_DEFAULT_CPU_BUDGET_MB = 2048
+
+
+def memory_budget_bytes(policy: DevicePolicy) -> int:
+    import os
+
+    if policy.is_cuda:
+        import torch
+
+        free, _total = torch.cuda.mem_get_info(policy.device)
+        return int(free // 2)
+    return int(os.environ.get("BACKLOT_WORKER_MEMORY_MB", _DEFAULT_CPU_BUDGET_MB)) * 1024 * 1024
+
+
+def row_bands(rows: int, bytes_per_row: int, budget: int) -> list[tuple[int, int]]:
+    """Splits `rows` into contiguous [start, stop) bands whose working set fits `budget`."""
+    per_band = max(1, budget // max(1, bytes_per_row))
+    return [(start, min(rows, start + per_band)) for start in range(0, rows, per_band)]
+
+
+def frames_per_batch(policy: DevicePolicy, bytes_per_frame: int, ceiling: int = 8) -> int:
+    """How many frames to process together: as many as fit the budget, at most `ceiling`."""
+    return max(1, min(ceiling, memory_budget_bytes(policy) // max(1, bytes_per_frame)))
+
+
+class single_thread:  # used like a function: `with single_thread():`
+    """Runs small host-side tensor work (fits, statistics) on one intra-op thread: with a
+    busy CPU, OpenMP workers spinning on tiny tensors cost ten times the work itself."""
+
+    def __enter__(self) -> None:
+        import torch
+
+        self._threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        import torch
+
+        torch.set_num_threads(self._threads)
+
+
+def compile_enabled() -> bool:
+    """torch.compile is opt-in (BACKLOT_TORCH_COMPILE=1): it fuses the keyer's elementwise
+    chain (about 2-6x per frame on CPU) but costs about a minute of compilation per frame
+    size and process, which pays off only on long shots or long-lived workers."""
+    import os
+
+    return os.environ.get("BACKLOT_TORCH_COMPILE", "0").lower() in ("1", "true", "yes")
+
+
+def maybe_compile(function: Any) -> Any:
+    if not compile_enabled():
+        return function
+    import torch
+
+    return torch.compile(function, dynamic=False)

@@ -11,6 +11,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from apps.beta.middleware import BetaAccessWebsocketMiddleware  # noqa: E402
 from studio.ws_urls import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -18,8 +19,10 @@ application = ProtocolTypeRouter(
         "http": django_http,
         # Browser websockets authenticate with the session cookie; the Origin must be one
         # of ALLOWED_HOSTS so another site cannot ride the user's cookie.
+        # The beta gate refuses connections of suspended users and of users who have
+        # not accepted the current agreements, before any consumer runs.
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(BetaAccessWebsocketMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -71,6 +71,11 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.production",
     "apps.media",
+    "apps.render",
+    "apps.interchange",
+    "apps.assist",
+    "apps.review",
+    "apps.beta",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "apps.accounts.middleware.StaffTwoFactorRequiredMiddleware",
+    "apps.beta.middleware.BetaAccessMiddleware",
     "apps.core.middleware.MetricsMiddleware",
 ]
 
@@ -140,7 +146,13 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "backlot:ch"},
+        # redis-py 8 defaults socket_timeout to 5 s, the same as channels-redis' blocking
+        # receive (BZPOPMIN 5 s): idle consumers then die with "Timeout reading". Give the
+        # socket more time than the blocking call.
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+            "prefix": "backlot:ch",
+        },
     }
 }
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
@@ -181,6 +193,19 @@ STORAGES = {
         )
     },
 }
+
+# --- Media pipeline (apps.media, docs/media.md) -----------------------------------------
+MEDIA_MAX_UPLOAD_BYTES = int(env("MEDIA_MAX_UPLOAD_BYTES", str(200 * 1024**3)))
+MEDIA_UPLOAD_PART_SIZE = int(env("MEDIA_UPLOAD_PART_SIZE", str(16 * 1024**2)))
+MEDIA_MAX_PARTS = int(env("MEDIA_MAX_PARTS", "10000"))
+MEDIA_UPLOAD_URL_SECONDS = int(env("MEDIA_UPLOAD_URL_SECONDS", "3600"))
+MEDIA_PROXY_MAX_WIDTH = int(env("MEDIA_PROXY_MAX_WIDTH", "1280"))
+MEDIA_PROXY_MAX_HEIGHT = int(env("MEDIA_PROXY_MAX_HEIGHT", "720"))
+MEDIA_PROXY_GOP = int(env("MEDIA_PROXY_GOP", "12"))
+# Browsers PUT parts straight to S3, so the bucket needs CORS. Outside production the
+# platform sets it itself; in production set it on the bucket (or opt in here).
+S3_MANAGE_CORS = env_bool("S3_MANAGE_CORS", default=not PRODUCTION)
+S3_CORS_ORIGINS = env_list("S3_CORS_ORIGINS", "*")
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -257,6 +282,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        # apps.media: media kinds and states, and the subset of kinds an upload may have.
+        "MediaKindEnum": "apps.media.models.MediaKind",
+        "MediaStateEnum": "apps.media.models.MediaState",
+        "UploadKindEnum": "apps.media.models.UPLOAD_KIND_CHOICES",
+    },
 }
 
 # --- Operations ---------------------------------------------------------------------------
@@ -291,6 +322,10 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBacken
 EMAIL_HOST = env("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(env("EMAIL_PORT", "1025"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Backlot <no-reply@backlot.local>")
+# Closed beta (apps.beta, docs/beta.md): invitation links expire after this many days;
+# links in emails sent outside a request (CLI) use BACKLOT_BASE_URL.
+BETA_INVITATION_DAYS = int(env("BETA_INVITATION_DAYS", "7"))
+BACKLOT_BASE_URL = env("BACKLOT_BASE_URL", "http://127.0.0.1:8000")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -321,3 +356,32 @@ if PRODUCTION:
 
 if BACKLOT_ENV == "test":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# --- Language-model assistance (apps.assist) ----------------------------------------------
+# Providers are tried in this order; only configured ones exist. `local` needs no network.
+ASSIST_PROVIDER_ORDER = env_list(
+    "ASSIST_PROVIDER_ORDER", "bedrock,anthropic,openai_compatible,local"
+)
+ASSIST_PROVIDERS: dict[str, dict[str, Any]] = {
+    "bedrock": {"model": env("BEDROCK_MODEL_ID"), "region": env("BEDROCK_REGION", "us-east-1")},
+    "anthropic": {
+        "api_key": env("ANTHROPIC_API_KEY"),
+        "model": env("ANTHROPIC_MODEL", "claude-sonnet-4-5"),
+        "base_url": env("ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
+    },
+    "openai_compatible": {
+        "base_url": env("OPENAI_COMPAT_BASE_URL"),
+        "api_key": env("OPENAI_COMPAT_API_KEY"),
+        "model": env("OPENAI_COMPAT_MODEL"),
+        "region": env("OPENAI_COMPAT_REGION"),
+        # What the endpoint's operator guarantees; nothing unless the deployment says so.
+        "no_training": env_bool("OPENAI_COMPAT_NO_TRAINING", False),
+        "retention_days": int(env("OPENAI_COMPAT_RETENTION_DAYS"))
+        if env("OPENAI_COMPAT_RETENTION_DAYS")
+        else None,
+        "guarantee_source": env(
+            "OPENAI_COMPAT_GUARANTEE_SOURCE", "not declared by this deployment"
+        ),
+    },
+    "local": {},
+}

@@ -1,7 +1,11 @@
 from django.urls import path
 
+from apps.render.consumers import ProjectEventsConsumer
+from apps.review.consumers import ReviewConsumer
 from apps.tenancy.consumers import OrganizationEventsConsumer
 
 websocket_urlpatterns = [
     path("ws/orgs/<slug:org>/", OrganizationEventsConsumer.as_asgi()),
+    path("ws/review/<int:session_id>/", ReviewConsumer.as_asgi()),
+    path("ws/projects/<int:project_id>/", ProjectEventsConsumer.as_asgi()),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,5 +105,10 @@ def totp_code(secret: str) -> str:
         yield_hotp_counters_from_time,
     )
 
+    # A code typed in the last seconds of its 30 s window may reach the server in the
+    # next one; wait for a fresh window instead of racing the clock.
+    remaining = 30 - time.time() % 30
+    if remaining < 4:
+        time.sleep(remaining + 0.1)
     counter = next(iter(yield_hotp_counters_from_time()))
     return format_hotp_value(hotp_value(secret, counter))

@@ -9,11 +9,10 @@ from django.template.loader import get_template
 from django.urls import reverse
 
 from apps.audit.selectors import all_audit_entries_readable
-from apps.production.selectors import access_project_by_id, projects_visible, sequences_of_project
+from apps.production.selectors import projects_visible
 from apps.tenancy.models import Membership, Organization
 from apps.tenancy.scope import tenant_scope
 from apps.tenancy.selectors import is_beta_admin, memberships_of_user
-from apps.tenancy.web import organization_page
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -38,24 +37,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "dashboard.html",
         {"memberships": memberships, "current": current, "projects": projects},
-    )
-
-
-@organization_page
-def project_page(request: HttpRequest, membership: Membership, project_id: int) -> HttpResponse:
-    project = access_project_by_id(project_id)
-    sequences = []
-    for sequence in sequences_of_project(project):
-        sequences.append((sequence, list(sequence.shots.order_by("code"))))
-    return render(
-        request,
-        "production/project.html",
-        {
-            "membership": membership,
-            "project": project,
-            "sequences": sequences,
-            "shared_in": project.organization_id != membership.organization_id,
-        },
     )
 
 

@@ -22,11 +22,28 @@ class MediaKind(models.TextChoices):
     DOCUMENT = "document", "Document"
 
 
+# What a person may upload (the other kinds are made by the platform).
+UPLOAD_KIND_CHOICES = [
+    (MediaKind.PLATE.value, MediaKind.PLATE.label),
+    (MediaKind.ELEMENT.value, MediaKind.ELEMENT.label),
+    (MediaKind.MATTE.value, MediaKind.MATTE.label),
+    (MediaKind.REFERENCE.value, MediaKind.REFERENCE.label),
+]
+
+
 class MediaState(models.TextChoices):
     UPLOADING = "uploading", "Uploading"
     QUARANTINED = "quarantined", "Quarantined (validating)"
     READY = "ready", "Ready"
     REJECTED = "rejected", "Rejected"
+
+
+class ProxyStatus(models.TextChoices):
+    NONE = "none", "No proxy"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
 
 
 class MediaFile(TenantModel):
@@ -38,6 +55,14 @@ class MediaFile(TenantModel):
     )
     version = models.ForeignKey(
         "production.Version",
+        on_delete=models.CASCADE,
+        related_name="media_files",
+        null=True,
+        blank=True,
+    )
+    # The shot an upload is for: its version is created when the upload completes.
+    shot = models.ForeignKey(
+        "production.Shot",
         on_delete=models.CASCADE,
         related_name="media_files",
         null=True,
@@ -65,6 +90,16 @@ class MediaFile(TenantModel):
     # Server-generated, prefixed by tenant and project; the client never chooses a key.
     storage_key = models.CharField(max_length=512, unique=True)
     upload_id = models.CharField(max_length=255, blank=True)
+    # Multipart layout fixed at start: every part is part_size bytes except the last.
+    part_size = models.BigIntegerField(default=0)
+    part_count = models.PositiveIntegerField(default=0)
+    # The OpenColorIO colour space of the source (built-in studio config); blank = auto.
+    color_space = models.CharField(max_length=100, blank=True)
+    proxy_status = models.CharField(
+        max_length=10, choices=ProxyStatus.choices, default=ProxyStatus.NONE
+    )
+    proxy_progress = models.PositiveSmallIntegerField(default=0)
+    proxy_error = models.TextField(blank=True)
     # Probed metadata
     codec = models.CharField(max_length=64, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
@@ -79,14 +114,22 @@ class MediaFile(TenantModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    # A review proxy watermarked for one viewer (projects with watermark_reviews).
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
     validated_at = models.DateTimeField(null=True, blank=True)
 
     share_path: ClassVar[str | None] = "project"
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["version", "kind"], name="media_version_kind")]
+        indexes = [
+            models.Index(fields=["version", "kind"], name="media_version_kind"),
+            models.Index(fields=["shot", "state"], name="media_shot_state"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_filename} ({self.kind}, {self.state})"

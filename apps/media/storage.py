@@ -53,3 +53,110 @@ def new_object_key(
         f"org/{organization_id}/project/{project_id}/{area}/{uuid.uuid4().hex}/"
         f"{safe_filename(filename)}"
     )
+
+
+_cors_checked: set[str] = set()
+
+
+def ensure_bucket_cors() -> None:
+    """Lets browsers PUT parts and read ETags (only when S3_MANAGE_CORS, once a process)."""
+    bucket = settings.S3_BUCKET
+    if not settings.S3_MANAGE_CORS or bucket in _cors_checked:
+        return
+    s3_client().put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": list(settings.S3_CORS_ORIGINS) or ["*"],
+                    "AllowedMethods": ["PUT", "GET", "HEAD"],
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag"],
+                    "MaxAgeSeconds": 3600,
+                }
+            ]
+        },
+    )
+    _cors_checked.add(bucket)
+
+
+def multipart_create(*, key: str, content_type: str) -> str:
+    response = s3_client().create_multipart_upload(
+        Bucket=settings.S3_BUCKET, Key=key, ContentType=content_type or "application/octet-stream"
+    )
+    return str(response["UploadId"])
+
+
+def multipart_part_url(*, key: str, upload_id: str, part_number: int, expires_in: int) -> str:
+    url: str = s3_client().generate_presigned_url(
+        "upload_part",
+        Params={
+            "Bucket": settings.S3_BUCKET,
+            "Key": key,
+            "UploadId": upload_id,
+            "PartNumber": part_number,
+        },
+        ExpiresIn=expires_in,
+    )
+    return url
+
+
+def multipart_parts(*, key: str, upload_id: str) -> list[dict[str, Any]]:
+    """Every part S3 holds for the upload (ListParts, all pages)."""
+    parts: list[dict[str, Any]] = []
+    marker = 0
+    while True:
+        response = s3_client().list_parts(
+            Bucket=settings.S3_BUCKET, Key=key, UploadId=upload_id, PartNumberMarker=marker
+        )
+        for part in response.get("Parts", []):
+            parts.append(
+                {
+                    "part_number": int(part["PartNumber"]),
+                    "size": int(part["Size"]),
+                    "etag": part["ETag"],
+                }
+            )
+        if not response.get("IsTruncated"):
+            break
+        marker = int(response["NextPartNumberMarker"])
+    return sorted(parts, key=lambda part: part["part_number"])
+
+
+def multipart_complete(*, key: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
+    s3_client().complete_multipart_upload(
+        Bucket=settings.S3_BUCKET,
+        Key=key,
+        UploadId=upload_id,
+        MultipartUpload={
+            "Parts": [{"PartNumber": p["part_number"], "ETag": p["etag"]} for p in parts]
+        },
+    )
+
+
+def multipart_abort(*, key: str, upload_id: str) -> None:
+    try:
+        s3_client().abort_multipart_upload(Bucket=settings.S3_BUCKET, Key=key, UploadId=upload_id)
+    except s3_client().exceptions.NoSuchUpload:
+        pass
+
+
+def object_size(key: str) -> int | None:
+    try:
+        return int(s3_client().head_object(Bucket=settings.S3_BUCKET, Key=key)["ContentLength"])
+    except s3_client().exceptions.ClientError:
+        return None
+
+
+def object_download(key: str, path: Any) -> None:
+    s3_client().download_file(settings.S3_BUCKET, key, str(path))
+
+
+def object_upload(path: Any, key: str, *, content_type: str) -> None:
+    s3_client().upload_file(
+        str(path), settings.S3_BUCKET, key, ExtraArgs={"ContentType": content_type}
+    )
+
+
+def object_delete(key: str) -> None:
+    s3_client().delete_object(Bucket=settings.S3_BUCKET, Key=key)

@@ -9,9 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api.base import OrganizationScopedViewSet
-from apps.core.errors import ValidationFailed
+from apps.core.errors import NotFound, ValidationFailed
 from apps.production import selectors, services
-from apps.production.models import Project, Sequence, Shot
+from apps.production.models import Project, Sequence, Shot, Version
 
 
 class ProjectSerializer(serializers.ModelSerializer[Project]):
@@ -29,6 +29,10 @@ class ProjectSerializer(serializers.ModelSerializer[Project]):
             "frame_rate",
             "width",
             "height",
+            "working_color_space",
+            "start_timecode",
+            "watermark_reviews",
+            "burn_in_timecode",
             "owner",
             "shot_count",
             "created_at",
@@ -47,6 +51,16 @@ class ProjectCreateSerializer(serializers.Serializer[Any]):
     )
     width = serializers.IntegerField(required=False, default=1920)
     height = serializers.IntegerField(required=False, default=1080)
+    working_color_space = serializers.CharField(
+        required=False,
+        default="ACEScg",
+        help_text="A colour space of OpenColorIO's built-in ACES studio config.",
+    )
+    start_timecode = serializers.CharField(
+        required=False, default="01:00:00:00", help_text="HH:MM:SS:FF (';' for drop-frame)."
+    )
+    watermark_reviews = serializers.BooleanField(required=False, default=False)
+    burn_in_timecode = serializers.BooleanField(required=False, default=False)
 
 
 class ProjectUpdateSerializer(serializers.Serializer[Any]):
@@ -175,3 +189,66 @@ class ShotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organization
         return Response(
             ShotSerializer(self.get_queryset().get(pk=shot.pk)).data, status=status.HTTP_201_CREATED
         )
+
+
+class VersionSerializer(serializers.ModelSerializer[Version]):
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]
+    shot_code = serializers.CharField(source="shot.code", read_only=True)
+    created_by = serializers.SerializerMethodField()
+    media = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Version
+        fields = [
+            "id",
+            "project",
+            "shot",
+            "shot_code",
+            "number",
+            "label",
+            "status",
+            "source",
+            "source_job_id",
+            "parent",
+            "description",
+            "created_by",
+            "created_at",
+            "media",
+        ]
+        read_only_fields = fields
+
+    def get_created_by(self, version: Version) -> str | None:
+        return version.created_by.email if version.created_by_id and version.created_by else None
+
+    def get_media(self, version: Version) -> dict[str, Any]:
+        """The source media's state (and rejection reason) and the ids of its proxy files."""
+        from apps.media.selectors import version_media
+
+        files = version_media(version)
+        source = files["source"]
+        return {
+            "source_id": source.pk if source else None,
+            "state": source.state if source else None,
+            "rejection_reason": source.rejection_reason if source else "",
+            "proxy_status": source.proxy_status if source else None,
+            "proxy_progress": source.proxy_progress if source else 0,
+            **{
+                f"{kind}_id": (m.pk if m else None) for kind, m in files.items() if kind != "source"
+            },
+        }
+
+
+class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationScopedViewSet):
+    """Versions of a shot (newest first) and single versions with their media state."""
+
+    model = Version
+    serializer_class = VersionSerializer
+
+    def scoped_queryset(self) -> Any:
+        project = selectors.access_project_by_id(int(self.kwargs["project_pk"]))
+        if "shot_pk" in self.kwargs:
+            shot = selectors.access_shot_by_id(int(self.kwargs["shot_pk"]))
+            if shot.project_id != project.pk:
+                raise NotFound("Shot not found.")
+            return selectors.versions_of_shot(shot).select_related("shot", "created_by")
+        return selectors.versions_of_project(project).select_related("shot", "created_by")

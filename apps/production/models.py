@@ -30,6 +30,8 @@ class Project(TenantModel):
     start_timecode = models.CharField(max_length=11, default="01:00:00:00")
     # Burn the viewer's name, partner and date into review proxies.
     watermark_reviews = models.BooleanField(default=False)
+    # Burn the record timecode into review proxies.
+    burn_in_timecode = models.BooleanField(default=False)
     # Roles that may download original media (others only stream proxies).
     original_download_roles = models.JSONField(default=default_download_roles)
     # GPU budget for render jobs, in the deployment's currency (see render pools' prices).

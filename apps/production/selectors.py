@@ -47,3 +47,7 @@ def access_version_by_id(version_id: int) -> Version:
 
 def versions_of_shot(shot: Shot) -> QuerySet[Version]:
     return Version.objects.filter(shot=shot).order_by("-number")
+
+
+def versions_of_project(project: Project) -> QuerySet[Version]:
+    return Version.objects.filter(project=project).order_by("shot_id", "-number")

@@ -41,6 +41,38 @@ def parse_frame_rate(value: str | int | Fraction) -> Fraction:
     return rate
 
 
+def validate_color_space(name: str) -> str:
+    """A colour space (or alias) of OpenColorIO's built-in ACES studio config, as named there."""
+    from apps.media.proxy import canonical_color_space
+
+    canonical = canonical_color_space(name or "")
+    if canonical is None:
+        raise ValidationFailed(
+            f"{name!r} is not a colour space of the ACES studio config (e.g. ACEScg, ACEScct).",
+            field="working_color_space",
+        )
+    return canonical
+
+
+def validate_start_timecode(label: str, rate: Fraction) -> str:
+    """HH:MM:SS:FF (';' before the frames for drop-frame, only at 29.97 and 59.94)."""
+    from apps.core.timecode import (
+        TimecodeError,
+        frames_to_timecode,
+        parse_timecode,
+        timecode_to_frames,
+    )
+
+    try:
+        parsed = parse_timecode(label or "")
+        if parsed.negative:
+            raise TimecodeError("A start timecode cannot be negative.")
+        frames = timecode_to_frames(label, rate)
+        return frames_to_timecode(frames, rate, drop_frame=parsed.drop_frame)
+    except TimecodeError as error:
+        raise ValidationFailed(str(error), field="start_timecode") from error
+
+
 def project_create(
     *,
     actor: Any,
@@ -50,6 +82,10 @@ def project_create(
     width: int = 1920,
     height: int = 1080,
     description: str = "",
+    working_color_space: str = "ACEScg",
+    start_timecode: str = "01:00:00:00",
+    watermark_reviews: bool = False,
+    burn_in_timecode: bool = False,
 ) -> Project:
     scope = require_scope()
     name = name.strip()
@@ -63,6 +99,8 @@ def project_create(
             f"Resolution must be within 1..{MAX_DIMENSION} pixels.", field="width"
         )
     rate = parse_frame_rate(frame_rate)
+    working_color_space = validate_color_space(working_color_space)
+    start_timecode = validate_start_timecode(start_timecode, rate)
     with transaction.atomic():
         if Project.objects.filter(organization_id=scope.organization_id, code=code).exists():
             raise Conflict(f"A project with the code {code!r} already exists.", field="code")
@@ -74,13 +112,23 @@ def project_create(
             height=height,
             frame_rate_numerator=rate.numerator,
             frame_rate_denominator=rate.denominator,
+            working_color_space=working_color_space,
+            start_timecode=start_timecode,
+            watermark_reviews=watermark_reviews,
+            burn_in_timecode=burn_in_timecode,
             created_by=actor,
         )
         audit_record(
             action="project.create",
             actor=actor,
             target=project,
-            changes={"code": code, "frame_rate": str(rate)},
+            changes={
+                "code": code,
+                "frame_rate": str(rate),
+                "resolution": f"{width}x{height}",
+                "working_color_space": working_color_space,
+                "start_timecode": start_timecode,
+            },
         )
         send_organization_event(
             scope.organization_id,

@@ -105,8 +105,10 @@ class TenantModel(models.Model):
     def _is_shared_with(self, scope: Any) -> bool:
         if not self.share_path:
             return False
-        project_id = getattr(self, self.share_path.replace("__", "_"), None)
-        return project_id in scope.shared_project_ids
+        # The column's attribute (project_id, or id for Project), never the related object.
+        field = self._meta.get_field(self.share_path)
+        attname = getattr(field, "attname", self.share_path)
+        return getattr(self, attname, None) in scope.shared_project_ids
 
 
 class Membership(TenantModel):

@@ -54,8 +54,105 @@ FOREIGN: dict[str, Callable[[World], list[Kwargs]]] = {
         {"org": w.a.organization.slug, "project_pk": w.b.project.pk, "pk": w.b.shot.pk},
         {"org": w.a.organization.slug, "project_pk": w.a.project.pk, "pk": w.b.shot.pk},
     ],
+    "cut-import-list": lambda w: [
+        {"org": w.b.organization.slug, "project_pk": w.b.project.pk},
+        {"org": w.a.organization.slug, "project_pk": w.b.project.pk},
+    ],
+    "cut-import-detail": lambda w: [
+        {"org": w.a.organization.slug, "project_pk": w.b.project.pk, "pk": _cut_import_id(w)},
+        {"org": w.a.organization.slug, "project_pk": w.a.project.pk, "pk": _cut_import_id(w)},
+    ],
+    "cut-import-apply": lambda w: [
+        {"org": w.a.organization.slug, "project_pk": w.a.project.pk, "pk": _cut_import_id(w)},
+        {"org": w.b.organization.slug, "project_pk": w.b.project.pk, "pk": _cut_import_id(w)},
+    ],
+    "sequence-export": lambda w: [
+        {"org": w.a.organization.slug, "project_pk": w.b.project.pk, "pk": w.b.sequence.pk},
+        {"org": w.a.organization.slug, "project_pk": w.a.project.pk, "pk": w.b.sequence.pk},
+    ],
+    # Media (apps.media, apps.production versions)
+    "version-list": lambda w: [
+        {"org": w.a.organization.slug, "project_pk": w.b.project.pk, "shot_pk": w.b.shot.pk},
+        {"org": w.a.organization.slug, "project_pk": w.a.project.pk, "shot_pk": w.b.shot.pk},
+    ],
+    "version-detail": lambda w: [
+        {"org": w.a.organization.slug, "project_pk": w.b.project.pk, "pk": _b_version_id(w)},
+        {"org": w.a.organization.slug, "project_pk": w.a.project.pk, "pk": _b_version_id(w)},
+    ],
+    "upload-list": lambda w: [
+        {"org": w.a.organization.slug, "project_pk": w.b.project.pk},
+        {"org": w.b.organization.slug, "project_pk": w.b.project.pk},
+    ],
+    "upload-detail": lambda w: _b_upload_kwargs(w),
+    "upload-parts": lambda w: _b_upload_kwargs(w),
+    "upload-complete": lambda w: _b_upload_kwargs(w),
+    "media-list": lambda w: _b_project_kwargs(w),
+    "media-detail": lambda w: _b_upload_kwargs(w),
+    "media-link": lambda w: _b_upload_kwargs(w),
+    # Assist (apps.assist)
+    "ai-policy": lambda w: _b_project_kwargs(w),
+    "assist-providers": lambda w: _b_project_kwargs(w),
+    "assist-task-list": lambda w: _b_project_kwargs(w)[:1],
+    "assist-summary": lambda w: _b_project_kwargs(w)[:1],
+    "assist-rewrite": lambda w: _b_project_kwargs(w)[:1],
+    "assist-calls": lambda w: _b_project_kwargs(w),
+    "suggestion-list": lambda w: _b_project_kwargs(w),
+    "suggestion-detail": lambda w: [
+        {"org": w.a.organization.slug, "project_pk": w.b.project.pk, "pk": _suggestion_id(w)},
+        {"org": w.a.organization.slug, "project_pk": w.a.project.pk, "pk": _suggestion_id(w)},
+    ],
+    "suggestion-accept": lambda w: [
+        {"org": w.a.organization.slug, "project_pk": w.b.project.pk, "pk": _suggestion_id(w)},
+        {"org": w.a.organization.slug, "project_pk": w.a.project.pk, "pk": _suggestion_id(w)},
+    ],
+    "suggestion-dismiss": lambda w: [
+        {"org": w.a.organization.slug, "project_pk": w.b.project.pk, "pk": _suggestion_id(w)},
+        {"org": w.a.organization.slug, "project_pk": w.a.project.pk, "pk": _suggestion_id(w)},
+    ],
     "token-detail": lambda w: [{"pk": _token_id(w)}],
     "staff-audit": lambda w: [{}],
+    # Review (apps.review)
+    "review-session-list": lambda w: _b_project_kwargs(w),
+    "review-session-detail": lambda w: _b_review_kwargs(w, "session"),
+    "review-session-events": lambda w: _b_review_kwargs(w, "session"),
+    "review-session-ticket": lambda w: _b_review_kwargs(w, "session"),
+    "review-session-export": lambda w: [
+        {**k, "fmt": "csv"} for k in _b_review_kwargs(w, "session")
+    ],
+    "review-note-list": lambda w: _b_review_kwargs(w, "version", key="version_pk"),
+    "review-note-export": lambda w: [
+        {**k, "fmt": "edl"} for k in _b_review_kwargs(w, "version", key="version_pk")
+    ],
+    "review-note-detail": lambda w: _b_review_kwargs(w, "note"),
+    "review-reply-list": lambda w: _b_review_kwargs(w, "note"),
+    "review-decision-list": lambda w: _b_review_kwargs(w, "version", key="version_pk"),
+    "review-notification-list": lambda w: [{"org": w.b.organization.slug}],
+    # Render (apps.render)
+    "render-pool-list": lambda w: [{"org": w.b.organization.slug}],
+    "render-job-list": lambda w: _b_project_kwargs(w),
+    "render-job-detail": lambda w: _render_job_kwargs(w),
+    "render-job-cancel": lambda w: _render_job_kwargs(w),
+    "render-job-retry": lambda w: _render_job_kwargs(w),
+    "render-job-logs": lambda w: _render_job_kwargs(w),
+    "render-job-provenance": lambda w: _render_job_kwargs(w),
+    "version-provenance": lambda w: [
+        {"org": w.a.organization.slug, "project_pk": p, "pk": _b_render_version_id(w)}
+        for p in (w.b.project.pk, w.a.project.pk)
+    ],
+    "beta-invitation-list": lambda w: [{"org": w.b.organization.slug}],
+    "beta-invitation-detail": lambda w: [
+        {"org": w.b.organization.slug, "pk": _beta_invitation_id(w)},
+        {"org": w.a.organization.slug, "pk": _beta_invitation_id(w)},
+    ],
+    "beta-feedback-list": lambda w: [{"org": w.b.organization.slug}],
+    "beta-feedback-detail": lambda w: [
+        {"org": w.b.organization.slug, "pk": _beta_feedback_id(w)},
+        {"org": w.a.organization.slug, "pk": _beta_feedback_id(w)},
+    ],
+    "beta-feature-list": lambda w: [{"org": w.b.organization.slug}],
+    "beta-staff-partner-list": lambda w: [{}],
+    "beta-staff-partner-detail": lambda w: [{"org": w.b.organization.slug}],
+    "beta-staff-report": lambda w: [{}],
 }
 
 # Routes about the requesting user: they answer 200, so they must not mention B at all.
@@ -83,6 +180,190 @@ def _share_id(world: World) -> int:
         with tenant_scope(world.b.organization.pk):
             project_share_revoke(share=world._b_share, actor=world.b.owner)  # type: ignore[attr-defined]
     return world._b_share.pk  # type: ignore[attr-defined]
+
+
+def _cut_import_id(world: World) -> int:
+    from apps.interchange.services import cut_import_preview
+    from apps.tenancy.scope import tenant_scope
+
+    if not hasattr(world, "_b_cut_import"):
+        edl = (
+            "TITLE: B\nFCM: NON-DROP FRAME\n\n"
+            "001  B001 V     C        01:00:00:00 01:00:01:00 01:00:00:00 01:00:01:00\n"
+            "* FROM CLIP NAME: SH0010\n"
+        )
+        with tenant_scope(world.b.organization.pk):
+            world._b_cut_import = cut_import_preview(  # type: ignore[attr-defined]
+                actor=world.b.owner,
+                project=world.b.project,
+                filename="b.edl",
+                data=edl.encode(),
+                sequence_code="SQ010",
+            )
+    return world._b_cut_import.pk  # type: ignore[attr-defined]
+
+
+def _b_version_id(world: World) -> int:
+    from apps.production.services import version_create
+    from apps.tenancy.scope import tenant_scope
+
+    if not hasattr(world, "_b_version"):
+        with tenant_scope(world.b.organization.pk):
+            world._b_version = version_create(  # type: ignore[attr-defined]
+                actor=world.b.owner, shot=world.b.shot, source="upload"
+            )
+    return world._b_version.pk  # type: ignore[attr-defined]
+
+
+def _b_review_kwargs(world: World, what: str, key: str = "pk") -> list[Kwargs]:
+    """Partner B's review session, a version in it and a note on it, probed from A's
+    organization, from B's (A is no member) and from the unshared studio."""
+    from apps.review.services import note_create, session_create
+    from apps.tenancy.scope import tenant_scope
+
+    if not hasattr(world, "_b_review"):
+        version_id = _b_version_id(world)
+        with tenant_scope(world.b.organization.pk, user_id=world.b.owner.pk):
+            version = world._b_version  # type: ignore[attr-defined]
+            session = session_create(
+                actor=world.b.owner,
+                role="owner",
+                project=world.b.project,
+                title="B dailies",
+                version_ids=[version_id],
+            )
+            note = note_create(
+                actor=world.b.owner, role="owner", version=version, frame_in=1, text="b note"
+            )
+        world._b_review = {"session": session.pk, "version": version_id, "note": note.pk}  # type: ignore[attr-defined]
+    pk = world._b_review[what]  # type: ignore[attr-defined]
+    return [
+        {"org": world.a.organization.slug, key: pk},
+        {"org": world.b.organization.slug, key: pk},
+        {"org": world.studio.slug, key: pk},
+    ]
+
+
+def _b_project_kwargs(world: World) -> list[Kwargs]:
+    a, b = world.a, world.b
+    return [
+        {"org": b.organization.slug, "project_pk": b.project.pk},
+        {"org": a.organization.slug, "project_pk": b.project.pk},
+    ]
+
+
+def _b_upload_kwargs(world: World) -> list[Kwargs]:
+    upload_id = _b_upload_id(world)
+    a, b = world.a, world.b
+    return [
+        {"org": a.organization.slug, "project_pk": b.project.pk, "pk": upload_id},
+        {"org": a.organization.slug, "project_pk": a.project.pk, "pk": upload_id},
+    ]
+
+
+def _render_job_kwargs(world: World) -> list[Kwargs]:
+    job_id = _b_render_job_id(world)
+    a, b = world.a, world.b
+    return [
+        {"org": a.organization.slug, "project_pk": b.project.pk, "pk": job_id},
+        {"org": a.organization.slug, "project_pk": a.project.pk, "pk": job_id},
+        {"org": b.organization.slug, "project_pk": b.project.pk, "pk": job_id},
+    ]
+
+
+def _b_render_job_id(world: World) -> int:
+    """A finished render job of partner B, with a version and its provenance."""
+    from apps.render.intake import report_receive
+    from apps.render.scheduler import dispatch_pool, output_prefix
+    from apps.render.services import job_submit
+    from apps.tenancy.scope import tenant_scope
+
+    if not hasattr(world, "_b_render_job"):
+        with tenant_scope(world.b.organization.pk, user_id=world.b.owner.pk):
+            job = job_submit(
+                actor=world.b.owner,
+                project=world.b.project,
+                shot=world.b.shot,
+                operation="noop",
+            )
+        dispatch_pool(pool_id=job.pool_id, publish=lambda queue, spec: None)
+        with tenant_scope(world.b.organization.pk):
+            job.refresh_from_db()
+            attempt = job.attempts.get()
+        report = {
+            "organization_id": world.b.organization.pk,
+            "job_id": job.pk,
+            "attempt_id": str(attempt.pk),
+        }
+        output = {"key": output_prefix(job, attempt) + "b.exr", "sha256": "b" * 64, "size": 1}
+        report_receive(report={**report, "type": "started"})
+        report_receive(report={**report, "type": "result", "outputs": [output]})
+        world._b_render_job = job  # type: ignore[attr-defined]
+    return world._b_render_job.pk  # type: ignore[attr-defined]
+
+
+def _b_render_version_id(world: World) -> int:
+    from apps.render.models import Job
+    from apps.tenancy.scope import tenant_scope
+
+    job_id = _b_render_job_id(world)
+    with tenant_scope(world.b.organization.pk):
+        version_id = Job.objects.get(pk=job_id).version_id
+    assert version_id is not None
+    return version_id
+
+
+def _b_upload_id(world: World) -> int:
+    from apps.media.services import upload_start
+    from apps.tenancy.scope import tenant_scope
+
+    if not hasattr(world, "_b_upload"):
+        with tenant_scope(world.b.organization.pk):
+            world._b_upload = upload_start(  # type: ignore[attr-defined]
+                actor=world.b.owner, shot=world.b.shot, filename="b_plate.mov", size=1024
+            )
+    return world._b_upload.pk  # type: ignore[attr-defined]
+
+
+def _beta_invitation_id(world: World) -> int:
+    from apps.beta.services import invitation_create
+
+    if not hasattr(world, "_b_invitation"):
+        world._b_invitation, _ = invitation_create(  # type: ignore[attr-defined]
+            organization=world.b.organization,
+            email="b-invitee@example.test",
+            role="artist",
+            actor=world.b.owner,
+        )
+    return world._b_invitation.pk  # type: ignore[attr-defined]
+
+
+def _beta_feedback_id(world: World) -> int:
+    from apps.beta.services import feedback_create
+    from apps.tenancy.scope import tenant_scope
+
+    if not hasattr(world, "_b_feedback"):
+        with tenant_scope(world.b.organization.pk, user_id=world.b.owner.pk):
+            world._b_feedback = feedback_create(  # type: ignore[attr-defined]
+                user=world.b.owner, rating=4, text="b's feedback"
+            )
+    return world._b_feedback.pk  # type: ignore[attr-defined]
+
+
+def _suggestion_id(world: World) -> int:
+    from apps.assist.models import Suggestion
+    from apps.tenancy.scope import tenant_scope
+
+    if not hasattr(world, "_b_suggestion"):
+        with tenant_scope(world.b.organization.pk):
+            world._b_suggestion = Suggestion.objects.create(  # type: ignore[attr-defined]
+                project=world.b.project,
+                kind="summary",
+                source_type="version",
+                source_id=1,
+                text="B's private summary",
+            )
+    return world._b_suggestion.pk  # type: ignore[attr-defined]
 
 
 def _token_id(world: World) -> int:

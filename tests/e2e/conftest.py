@@ -53,6 +53,8 @@ def live_server_url(django_db_setup: Any) -> Iterator[str]:
             "--port",
             str(port),
             "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "3",
         ],
         cwd=ROOT,
         env=env,

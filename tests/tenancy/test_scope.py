@@ -63,3 +63,21 @@ def test_sharing_is_audited(world: World) -> None:
         ).get()
     assert entry.actor == world.a.owner
     assert entry.changes["grantee"] == world.studio.slug
+
+
+@pytest.mark.django_db
+def test_studio_may_write_rows_of_a_shared_project_only(world: World) -> None:
+    from apps.production.models import Sequence
+
+    share_with_studio(world.a, world.studio)
+    with tenant_scope(world.studio.pk):
+        shared = Sequence(
+            organization_id=world.a.organization.pk, project=world.a.project, code="SQ900"
+        )
+        shared.save()  # a row of the shared project, owned by the partner
+        assert shared.pk is not None
+        unshared = Sequence(
+            organization_id=world.b.organization.pk, project=world.b.project, code="SQ901"
+        )
+        with pytest.raises(TenantScopeViolation):
+            unshared.save()

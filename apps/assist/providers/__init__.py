@@ -1,0 +1,1 @@
+"""Text-generation providers behind one interface (see base.py)."""

@@ -1,0 +1,247 @@
+"""Uploads and media over the REST API (thin: every write goes through apps.media.services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.api.base import OrganizationScopedViewSet
+from apps.core.errors import ValidationFailed
+from apps.media import selectors, services
+from apps.media.models import UPLOAD_KIND_CHOICES, MediaFile
+from apps.production.selectors import access_project_by_id, access_shot_by_id
+from apps.tenancy.models import Role
+
+UPLOADERS = frozenset({Role.OWNER, Role.PRODUCER, Role.ARTIST})
+
+
+class MediaSerializer(serializers.ModelSerializer[MediaFile]):
+    frame_rate = serializers.SerializerMethodField()
+    version_label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MediaFile
+        fields = [
+            "id",
+            "project",
+            "shot",
+            "version",
+            "version_label",
+            "derived_from",
+            "viewer",
+            "kind",
+            "state",
+            "rejection_reason",
+            "original_filename",
+            "content_type",
+            "size",
+            "sha256",
+            "codec",
+            "width",
+            "height",
+            "frame_rate",
+            "frame_count",
+            "duration_seconds",
+            "pixel_format",
+            "color_space",
+            "color_tags",
+            "probe",
+            "proxy_status",
+            "proxy_progress",
+            "proxy_error",
+            "created_at",
+            "uploaded_at",
+            "validated_at",
+        ]
+        read_only_fields = fields
+
+    def get_frame_rate(self, media: MediaFile) -> str | None:
+        if not media.frame_rate_numerator or not media.frame_rate_denominator:
+            return None
+        if media.frame_rate_denominator == 1:
+            return str(media.frame_rate_numerator)
+        return f"{media.frame_rate_numerator}/{media.frame_rate_denominator}"
+
+    def get_version_label(self, media: MediaFile) -> str | None:
+        return media.version.label if media.version_id and media.version else None
+
+
+class UploadSerializer(serializers.ModelSerializer[MediaFile]):
+    class Meta:
+        model = MediaFile
+        fields = [
+            "id",
+            "shot",
+            "kind",
+            "state",
+            "rejection_reason",
+            "original_filename",
+            "size",
+            "part_size",
+            "part_count",
+            "color_space",
+            "version",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class UploadStatusSerializer(UploadSerializer):
+    parts_stored = serializers.SerializerMethodField()
+
+    class Meta(UploadSerializer.Meta):
+        fields = [*UploadSerializer.Meta.fields, "parts_stored"]
+        read_only_fields = fields
+
+    def get_parts_stored(self, media: MediaFile) -> list[dict[str, int]]:
+        return selectors.upload_parts_stored(media)
+
+
+class UploadStartSerializer(serializers.Serializer[Any]):
+    shot = serializers.IntegerField()
+    filename = serializers.CharField(max_length=255)
+    size = serializers.IntegerField(help_text="Exact size of the file in bytes.")
+    kind = serializers.ChoiceField(choices=UPLOAD_KIND_CHOICES, default="plate")
+    color_space = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="OCIO colour space of the source (ACES studio config); blank = automatic.",
+    )
+
+
+class PartsRequestSerializer(serializers.Serializer[Any]):
+    parts = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+
+
+class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationScopedViewSet):
+    """Direct-to-S3 multipart uploads. Start (the server picks the key and part layout),
+    ask for presigned part URLs, PUT the parts to S3, complete. `GET` on an upload lists
+    the parts S3 already holds, so a client resumes by sending only the others."""
+
+    model = MediaFile
+    serializer_class = UploadSerializer
+    write_roles = UPLOADERS
+
+    def scoped_queryset(self) -> Any:
+        project = access_project_by_id(int(self.kwargs["project_pk"]))
+        shot_id = self.request.query_params.get("shot", "")
+        shot = access_shot_by_id(int(shot_id)) if shot_id.isdigit() else None
+        return selectors.uploads_in_progress(project=project, shot=shot)
+
+    def _upload(self) -> MediaFile:
+        project = access_project_by_id(int(self.kwargs["project_pk"]))
+        return selectors.access_media_by_id(int(self.kwargs["pk"]), project=project)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("shot", int, description="Only uploads for this shot.")]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses={200: UploadStatusSerializer})
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(UploadStatusSerializer(self._upload()).data)
+
+    @extend_schema(request=UploadStartSerializer, responses={201: UploadSerializer})
+    def create(self, request: Request, **kwargs: Any) -> Response:
+        project = access_project_by_id(int(self.kwargs["project_pk"]))
+        payload = UploadStartSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        shot = access_shot_by_id(data["shot"])
+        if shot.project_id != project.pk:
+            raise ValidationFailed("Choose a shot of this project.", field="shot")
+        media = services.upload_start(
+            actor=request.user,
+            shot=shot,
+            filename=data["filename"],
+            size=data["size"],
+            kind=data["kind"],
+            color_space=data["color_space"],
+        )
+        body = dict(UploadSerializer(media).data)
+        body["max_upload_bytes"] = settings.MEDIA_MAX_UPLOAD_BYTES
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=PartsRequestSerializer,
+        responses={
+            200: inline_serializer(
+                "PartUrls",
+                {
+                    "parts": serializers.ListField(
+                        child=inline_serializer(
+                            "PartUrl",
+                            {
+                                "part_number": serializers.IntegerField(),
+                                "size": serializers.IntegerField(),
+                                "url": serializers.URLField(),
+                            },
+                        )
+                    )
+                },
+            )
+        },
+    )
+    def parts(self, request: Request, **kwargs: Any) -> Response:
+        media = self._upload()
+        payload = PartsRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        urls = services.upload_part_urls(
+            actor=request.user, media=media, part_numbers=payload.validated_data["parts"]
+        )
+        return Response({"parts": urls})
+
+    @extend_schema(request=None, responses={200: MediaSerializer})
+    def complete(self, request: Request, **kwargs: Any) -> Response:
+        media = services.upload_complete(actor=request.user, media=self._upload())
+        return Response(MediaSerializer(media).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, **kwargs: Any) -> Response:
+        services.upload_abort(actor=request.user, media=self._upload())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MediaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationScopedViewSet):
+    """Media of a project with its state, rejection reason, probe and proxy progress."""
+
+    model = MediaFile
+    serializer_class = MediaSerializer
+
+    def scoped_queryset(self) -> Any:
+        project = access_project_by_id(int(self.kwargs["project_pk"]))
+        queryset = selectors.media_of_project(project)
+        version = self.request.query_params.get("version", "")
+        if version.isdigit():
+            queryset = queryset.filter(version_id=int(version))
+        return queryset
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("purpose", str, enum=["play", "download"], default="play"),
+        ],
+        responses={
+            200: inline_serializer(
+                "SignedLink",
+                {"url": serializers.URLField(), "expires_in": serializers.IntegerField()},
+            )
+        },
+    )
+    def link(self, request: Request, **kwargs: Any) -> Response:
+        """A presigned GET link that lives at most five minutes (audited)."""
+        project = access_project_by_id(int(self.kwargs["project_pk"]))
+        media = selectors.access_media_by_id(int(self.kwargs["pk"]), project=project)
+        purpose = request.query_params.get("purpose", "play")
+        if purpose not in ("play", "download"):
+            raise ValidationFailed("purpose is play or download.", field="purpose")
+        url = services.media_signed_url(
+            actor=request.user, role=self.membership.role, media_id=media.pk, purpose=purpose
+        )
+        return Response({"url": url, "expires_in": services.MAX_LINK_SECONDS})

@@ -1,0 +1,317 @@
+"""Results intake: worker reports arrive through the broker (`render.results` queue).
+
+Only the job's current attempt may change it. Anything from another attempt (a worker that
+was declared lost and came back, a redelivered message) is written to the job log and
+ignored, and that attempt is told to stop. A result registers the outputs as media files
+of one new version of the shot, with its provenance record and the job's actual cost.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.media.models import MediaFile, MediaState
+from apps.production.services import version_create
+from apps.render.models import (
+    ACTIVE_JOB_STATES,
+    Attempt,
+    AttemptState,
+    Job,
+    JobState,
+    Provenance,
+)
+from apps.render.scheduler import dispatch_after_commit, output_prefix
+from apps.render.services import emit_job, job_log, money, stop_attempt_after_commit
+from apps.tenancy.scope import tenant_scope
+
+logger = logging.getLogger(__name__)
+
+REPORT_TYPES = {"started", "progress", "heartbeat", "log", "result", "failed", "cancelled"}
+MEDIA_KINDS = {"render", "matte", "reference", "document", "element"}
+
+
+class MalformedReport(ValueError):
+    pass
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else timezone.make_aware(parsed)
+
+
+def report_receive(*, report: dict[str, Any]) -> str:
+    """Applies one worker report; returns what happened (applied, stale, unknown)."""
+    try:
+        kind = str(report["type"])
+        organization_id = int(report["organization_id"])
+        job_id = int(report["job_id"])
+        attempt_id = str(report["attempt_id"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise MalformedReport(f"malformed report: {error}") from error
+    if kind not in REPORT_TYPES:
+        raise MalformedReport(f"unknown report type {kind!r}")
+    with tenant_scope(organization_id), transaction.atomic():
+        if kind == "heartbeat":
+            # Hot path: no job lock, only the current running attempt moves.
+            updated = Attempt.objects.filter(
+                pk=attempt_id, job_id=job_id, state=AttemptState.RUNNING
+            ).update(last_heartbeat_at=timezone.now())
+            if updated:
+                return "applied"
+        job = Job.objects.select_for_update(no_key=True).filter(pk=job_id).first()
+        attempt = (
+            Attempt.objects.select_for_update(no_key=True)
+            .filter(pk=attempt_id, job_id=job_id)
+            .first()
+            if job is not None
+            else None
+        )
+        if job is None or attempt is None:
+            logger.warning("report %s for unknown job %s attempt %s", kind, job_id, attempt_id)
+            return "unknown"
+        if job.current_attempt_id != attempt.pk or job.state not in ACTIVE_JOB_STATES:
+            _ignore_stale(job, attempt, kind)
+            return "stale"
+        now = timezone.now()
+        if kind in {"started", "progress", "heartbeat", "log"}:
+            if attempt.state == AttemptState.DISPATCHED:
+                _start(job, attempt, report, now)
+            attempt.last_heartbeat_at = now
+            attempt.save()
+            if kind == "progress":
+                job.progress = max(job.progress, min(1.0, float(report.get("progress") or 0)))
+                job.progress_message = str(report.get("message") or "")[:200]
+                job.save(update_fields=["progress", "progress_message"])
+                emit_job(job)
+            elif kind == "log":
+                job_log(job, str(report.get("message") or "")[:2000], attempt_id=attempt.pk)
+            return "applied"
+        if kind == "result":
+            _succeed(job, attempt, report, now)
+        elif kind == "failed":
+            _fail(job, attempt, report, now)
+        else:
+            _cancelled(job, attempt, report, now)
+        dispatch_after_commit(job.pool_id)
+        return "applied"
+
+
+def _ignore_stale(job: Job, attempt: Attempt, kind: str) -> None:
+    if kind in {"heartbeat", "progress", "log"}:
+        stop_attempt_after_commit(attempt.pk)
+        return
+    job_log(
+        job,
+        f"ignored a late '{kind}' from attempt {attempt.number} ({attempt.pk}, {attempt.state});"
+        f" the job is {job.state}"
+        + (f" with attempt {job.current_attempt_id}" if job.current_attempt_id else ""),
+        level="warning",
+        attempt_id=attempt.pk,
+    )
+    if kind == "started":
+        stop_attempt_after_commit(attempt.pk)
+
+
+def _start(job: Job, attempt: Attempt, report: dict[str, Any], now: datetime) -> None:
+    attempt.state = AttemptState.RUNNING
+    attempt.started_at = _parse_time(report.get("started_at")) or now
+    attempt.worker_host = str(report.get("worker_host") or "")[:200]
+    attempt.device = str(report.get("device") or "")[:200]
+    job.state = JobState.RUNNING
+    job.started_at = job.started_at or now
+    job.attempts_started += 1
+    job.progress_message = "running"
+    job.save()
+    job_log(
+        job,
+        f"attempt {attempt.number} started on {attempt.worker_host or 'a worker'}"
+        f" ({attempt.device or 'unknown device'})",
+        attempt_id=attempt.pk,
+    )
+    emit_job(job)
+
+
+def _succeed(job: Job, attempt: Attempt, report: dict[str, Any], now: datetime) -> None:
+    if attempt.state == AttemptState.DISPATCHED:
+        _start(job, attempt, report, now)
+    prefix = output_prefix(job, attempt)
+    outputs = report.get("outputs") or []
+    for output in outputs:
+        key = str(output.get("key", ""))
+        if not key.startswith(prefix) or ".." in key.split("/"):
+            _fail(
+                job,
+                attempt,
+                {"error": f"the worker reported an output outside its prefix: {key!r}"},
+                now,
+            )
+            return
+    gpu_seconds = max(0.0, float(report.get("gpu_seconds") or 0))
+    price = job.pool.price_per_gpu_second
+    cost = money(Decimal(str(gpu_seconds)) * price)
+    version = None
+    media: list[MediaFile] = []
+    if outputs:
+        version = version_create(
+            actor=None,
+            shot=job.shot,
+            source="render",
+            source_job_id=job.pk,
+            description=f"{job.operation} (render job {job.pk})",
+        )
+        for output in outputs:
+            kind = str(output.get("kind") or "render")
+            media.append(
+                MediaFile.objects.create(
+                    organization_id=job.organization_id,
+                    project_id=job.project_id,
+                    version=version,
+                    kind=kind if kind in MEDIA_KINDS else "render",
+                    state=MediaState.READY,
+                    original_filename=str(output.get("filename") or "output")[:255],
+                    content_type=str(output.get("content_type") or "")[:100],
+                    size=int(output.get("size") or 0),
+                    sha256=str(output.get("sha256") or "")[:64],
+                    storage_key=str(output["key"]),
+                    validated_at=now,
+                )
+            )
+    attempt.state = AttemptState.SUCCEEDED
+    attempt.finished_at = now
+    attempt.last_heartbeat_at = now
+    attempt.worker_host = str(report.get("worker_host") or attempt.worker_host)[:200]
+    attempt.device = str(report.get("device") or attempt.device)[:200]
+    attempt.save()
+    record = {
+        "job": job.pk,
+        "attempt": {"id": str(attempt.pk), "number": attempt.number},
+        "operation": job.operation,
+        "params": job.params,
+        "shot": {"id": job.shot_id, "code": job.shot.code},
+        "version": {"id": version.pk, "label": version.label} if version else None,
+        "inputs": [{"role": role, **item} for role, item in sorted(job.inputs.items())],
+        "outputs": [
+            {
+                "media_file_id": item.pk,
+                "storage_key": item.storage_key,
+                "sha256": item.sha256,
+                "size": item.size,
+                "kind": item.kind,
+                "role": output.get("role", "main"),
+            }
+            for item, output in zip(media, outputs, strict=True)
+        ],
+        "code_version": str(report.get("code_version") or ""),
+        "worker_host": attempt.worker_host,
+        "device": attempt.device,
+        "pool": {"name": job.pool.name, "device_kind": job.pool.device_kind},
+        "started_at": report.get("started_at")
+        or (attempt.started_at and attempt.started_at.isoformat()),
+        "finished_at": report.get("finished_at") or now.isoformat(),
+        "gpu_seconds": gpu_seconds,
+        "wall_seconds": report.get("wall_seconds"),
+        "peak_gpu_memory_bytes": report.get("peak_gpu_memory_bytes"),
+        "price_per_gpu_second": str(price),
+        "cost": str(cost),
+        "metrics": report.get("metrics") or {},
+        "consent_record": job.consent_id,
+        "character": job.character_id,
+        "submitted_by": job.submitted_by.email if job.submitted_by else None,
+        "submitted_at": job.submitted_at.isoformat(),
+    }
+    Provenance.objects.create(
+        organization_id=job.organization_id,
+        project_id=job.project_id,
+        job=job,
+        version=version,
+        attempt=attempt,
+        record=record,
+    )
+    job.state = JobState.SUCCEEDED
+    job.progress = 1.0
+    job.progress_message = "done"
+    job.finished_at = now
+    job.gpu_seconds = gpu_seconds
+    job.cost = cost
+    job.version = version
+    job.save()
+    job_log(
+        job,
+        f"succeeded on attempt {attempt.number}: {len(media)} output(s)"
+        + (f" as {version.label}" if version else "")
+        + f", {gpu_seconds:.2f} GPU-s, cost {cost}",
+        attempt_id=attempt.pk,
+    )
+    audit_record(
+        action="render.job.succeeded",
+        actor=None,
+        target=job,
+        changes={"version": version.label if version else None, "cost": str(cost)},
+    )
+    emit_job(job)
+
+
+def _fail(job: Job, attempt: Attempt, report: dict[str, Any], now: datetime) -> None:
+    error = str(report.get("error") or "the operation failed")[:2000]
+    attempt.state = AttemptState.FAILED
+    attempt.error = error
+    attempt.finished_at = now
+    attempt.save()
+    if report.get("traceback"):
+        job_log(job, str(report["traceback"])[-4000:], level="debug", attempt_id=attempt.pk)
+    cancelled = job.cancel_requested_at is not None
+    job.state = JobState.CANCELLED if cancelled else JobState.FAILED
+    job.error = "" if cancelled else error
+    job.finished_at = now
+    job.cost = Decimal(0)
+    job.save()
+    job_log(job, f"attempt {attempt.number} failed: {error}", level="error", attempt_id=attempt.pk)
+    audit_record(action=f"render.job.{job.state}", actor=None, target=job, changes={"error": error})
+    emit_job(job)
+
+
+def _cancelled(job: Job, attempt: Attempt, report: dict[str, Any], now: datetime) -> None:
+    attempt.state = AttemptState.CANCELLED
+    attempt.finished_at = now
+    attempt.save()
+    requested = job.cancel_requested_at is not None
+    job.state = JobState.CANCELLED if requested else JobState.FAILED
+    job.error = "" if requested else "The worker stopped the attempt without a cancellation."
+    job.finished_at = now
+    job.cost = Decimal(0)
+    job.save()
+    if requested:
+        seconds = (now - job.cancel_requested_at).total_seconds() if job.cancel_requested_at else 0
+        job_log(
+            job,
+            f"cancelled: the worker stopped {seconds:.1f} s after the request",
+            attempt_id=attempt.pk,
+        )
+    else:
+        job_log(job, job.error, level="error", attempt_id=attempt.pk)
+    audit_record(action="render.job.cancelled", actor=None, target=job)
+    emit_job(job)
+
+
+def handle_report_safely(report: dict[str, Any]) -> str:
+    """For the Celery task: a malformed report is logged and dropped, never retried."""
+    try:
+        return report_receive(report=report)
+    except MalformedReport:
+        logger.exception("dropped a malformed render report")
+        return "malformed"
+
+
+__all__ = ["handle_report_safely", "report_receive", "tenant_scope"]

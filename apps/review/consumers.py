@@ -1,0 +1,441 @@
+"""`/ws/review/<session id>/`: the live review room (protocol: docs/review-protocol.md).
+
+Thin: parses and checks each message, re-authorizes the sender, calls `review.services`.
+Events reach clients only from the session's group after commit, each with its sequence
+number; a consumer never forwards an event twice and fills any gap from PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from allauth.mfa.utils import is_mfa_enabled
+from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
+
+from apps.accounts.middleware import requires_two_factor
+from apps.beta.selectors import feature_enabled
+from apps.core.consumers import CLOSE_ACCESS_REVOKED, BacklotConsumer
+from apps.core.errors import BacklotError, NotFound
+from apps.core.request_context import request_context
+from apps.media.services import media_signed_url
+from apps.production.selectors import access_version_by_id
+from apps.review import selectors, services
+from apps.review.serializers import user_data
+from apps.tenancy.models import Membership
+from apps.tenancy.scope import tenant_scope
+from apps.tenancy.selectors import memberships_of_user
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+MAX_MESSAGE_BYTES = 64 * 1024
+RATE_PER_SECOND = 20.0
+RATE_BURST = 40.0
+# Listeners are re-authorized at most this often when events reach them.
+RECHECK_SECONDS = 10.0
+PLAYBACK_FIELDS = ("version", "frame", "playing", "rate", "loop", "compare")
+NOTE_FIELDS = ("text", "drawing", "status", "frame_in", "frame_out")
+
+
+class AccessRevoked(Exception):
+    pass
+
+
+class TokenBucket:
+    def __init__(self, rate: float = RATE_PER_SECOND, burst: float = RATE_BURST) -> None:
+        self.rate, self.capacity, self.tokens = rate, burst, burst
+        self.updated = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@database_sync_to_async
+def _user_by_ticket(ticket: str, session_id: int) -> Any | None:
+    user_id = services.ticket_user_id(ticket, session_id)
+    if user_id is None:
+        return None
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+@database_sync_to_async
+def _membership(user: Any, session_id: int) -> Membership | None:
+    # Same rule as the pages and the API: studio staff only with two-factor turned on.
+    if requires_two_factor(user) and not is_mfa_enabled(user):
+        return None
+    return selectors.membership_for_session(user, session_id)
+
+
+class ReviewConsumer(BacklotConsumer):
+    session_id: int = 0
+    membership: Membership | None = None
+    delivered: int = 0
+    joined: bool = False
+    checked_at: float = 0.0
+
+    # Connection -------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        user = self.scope.get("user")
+        if (user is None or not user.is_authenticated) and query.get("ticket"):
+            user = await _user_by_ticket(query["ticket"][0], self.session_id)
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.membership = await _membership(user, self.session_id)
+        if self.membership is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        # The beta's feature gate, evaluated on the server for the joining organization.
+        if not await database_sync_to_async(feature_enabled)(
+            self.membership.organization_id, "review.live"
+        ):
+            await self.accept()
+            await self.send(
+                json.dumps(
+                    {
+                        "type": "error",
+                        "code": "feature_disabled",
+                        "message": "Live review sessions are not switched on for your organization in this beta.",
+                    }
+                )
+            )
+            await self.close(code=CLOSE_ACCESS_REVOKED)
+            return
+        self.bucket = TokenBucket()
+        self.user_id = user.pk
+        await self.channel_layer.group_add(f"user.{user.pk}", self.channel_name)
+        await self.channel_layer.group_add(
+            services.review_group(self.session_id), self.channel_name
+        )
+        await self.accept()
+        last_seq: int | None = None
+        raw = (query.get("last_seq") or [""])[0]
+        if raw.isdigit():
+            last_seq = int(raw)
+        try:
+            frames = await database_sync_to_async(self._join)(last_seq)
+        except (AccessRevoked, NotFound):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.joined = True
+        for frame in frames:
+            await self.send(json.dumps(frame))
+
+    def _join(self, last_seq: int | None) -> list[dict[str, Any]]:
+        with self._scope() as session:
+            services.presence_join(actor=self.user, session=session, channel_name=self.channel_name)
+            session.refresh_from_db()
+            welcome = {
+                "type": "welcome",
+                "you": {**user_data(self.user), "role": self._role},
+                "session": selectors.session_data(session),
+            }
+            if last_seq is None or last_seq > session.last_seq:
+                snapshot = selectors.session_snapshot(session, self._link)
+                self.delivered = snapshot["seq"]
+                return [welcome, {"type": "state", **snapshot}]
+            events = selectors.events_after(session, last_seq)
+            frames = [services.event_data(e) for e in events]
+            self.delivered = frames[-1]["seq"] if frames else last_seq
+            return [welcome, *frames, {"type": "resumed", "seq": self.delivered}]
+
+    async def disconnect(self, code: int) -> None:
+        await self.leave_user_group()
+        if self.session_id:
+            await self.channel_layer.group_discard(
+                services.review_group(self.session_id), self.channel_name
+            )
+        if self.joined:
+            try:
+                await database_sync_to_async(self._leave)()
+            except Exception:  # the room must not fail because a leaver's access went away
+                logger.exception("presence cleanup failed for %s", self.channel_name)
+
+    def _leave(self) -> None:
+        assert self.membership is not None
+        with tenant_scope(self.membership.organization_id, user_id=self.user.pk):
+            services.presence_leave(
+                actor=self.user, session_id=self.session_id, channel_name=self.channel_name
+            )
+
+    @property
+    def _role(self) -> str:
+        return self.membership.role if self.membership else ""
+
+    def _link(self, media_id: int) -> str:
+        return media_signed_url(actor=self.user, role=self._role, media_id=media_id)
+
+    def _scope(self) -> Any:
+        """Re-authorize and open the tenant scope; yields the session."""
+        consumer = self
+
+        class _Ctx:
+            def __enter__(self) -> Any:
+                membership = consumer.membership
+                assert membership is not None
+                current = next(
+                    (
+                        m
+                        for m in memberships_of_user(consumer.user)
+                        if m.organization_id == membership.organization_id
+                    ),
+                    None,
+                )
+                consumer.user.refresh_from_db(fields=["is_active"])
+                if current is None or not consumer.user.is_active:
+                    raise AccessRevoked()
+                consumer.membership = current
+                consumer.checked_at = time.monotonic()
+                self.context = request_context(source="websocket")
+                self.context.__enter__()
+                self.scope = tenant_scope(current.organization_id, user_id=consumer.user.pk)
+                self.scope.__enter__()
+                try:
+                    return selectors.access_session_by_id(
+                        consumer.user, current, consumer.session_id
+                    )
+                except NotFound as error:
+                    self.scope.__exit__(type(error), error, None)
+                    self.context.__exit__(None, None, None)
+                    raise AccessRevoked() from error
+
+            def __exit__(self, *exc: Any) -> None:
+                try:
+                    self.scope.__exit__(*exc)
+                finally:
+                    self.context.__exit__(None, None, None)
+
+        return _Ctx()
+
+    # Messages ---------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self._error("bad_message", "Messages are JSON text.")
+            return
+        if len(text_data.encode()) > MAX_MESSAGE_BYTES:
+            await self._error("too_large", f"Messages are at most {MAX_MESSAGE_BYTES} bytes.")
+            return
+        if not self.bucket.take():
+            await self._error("rate_limited", "Too many messages; slow down.")
+            return
+        try:
+            message = json.loads(text_data)
+        except json.JSONDecodeError:
+            await self._error("bad_message", "Malformed JSON.")
+            return
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self._error("bad_message", "A message is a JSON object with a 'type'.")
+            return
+        kind = message["type"]
+        ref = message.get("client_id")
+        if kind == "ping":
+            await self.send(json.dumps({"type": "pong", "seq": self.delivered}))
+            return
+        handler = self.HANDLERS.get(kind)
+        if handler is None:
+            await self._error("unknown_type", f"Unknown message type {kind[:40]!r}.", ref)
+            return
+        try:
+            reply = await database_sync_to_async(self._handle)(handler, message)
+        except AccessRevoked:
+            await self._error("access_revoked", "You no longer have access to this session.")
+            await self.close(code=CLOSE_ACCESS_REVOKED)
+            return
+        except BacklotError as error:
+            await self._error(error.code, error.message, ref, field=error.field)
+            return
+        except (KeyError, TypeError, ValueError) as error:
+            await self._error("invalid", f"Missing or invalid field: {error}", ref)
+            return
+        except Exception:  # one bad message must never take the connection down
+            logger.exception("review message %s failed", kind)
+            await self._error("server_error", "Something went wrong; try again.", ref)
+            return
+        if reply is not None:
+            await self.send(json.dumps(reply))
+
+    def _handle(self, handler: Callable[..., Any], message: dict[str, Any]) -> Any:
+        with self._scope() as session:
+            return handler(self, session, message)
+
+    async def _error(
+        self, code: str, message: str, ref: Any = None, field: str | None = None
+    ) -> None:
+        body: dict[str, Any] = {"type": "error", "code": code, "message": message}
+        if isinstance(ref, str):
+            body["client_id"] = ref[:100]
+        if field:
+            body["field"] = field
+        await self.send(json.dumps(body))
+
+    # Handlers (run in a worker thread inside the tenant scope) --------------------------
+
+    def _on_playback(self, session: Any, message: dict[str, Any]) -> None:
+        changes = {key: message[key] for key in PLAYBACK_FIELDS if key in message}
+        services.playback_update(actor=self.user, session_id=session.pk, changes=changes)
+
+    def _on_control_request(self, session: Any, message: dict[str, Any]) -> None:
+        services.control_request(actor=self.user, session_id=session.pk)
+
+    def _on_control_grant(self, session: Any, message: dict[str, Any]) -> None:
+        services.control_grant(actor=self.user, session_id=session.pk, user_id=int(message["user"]))
+
+    def _on_control_take(self, session: Any, message: dict[str, Any]) -> None:
+        services.control_take(actor=self.user, session_id=session.pk)
+
+    def _version(self, session: Any, message: dict[str, Any]) -> Any:
+        version_id = message.get("version")
+        if (
+            not isinstance(version_id, int)
+            or not session.playlist.filter(version_id=version_id).exists()
+        ):
+            raise NotFound("Version not found in this session.")
+        return access_version_by_id(version_id)
+
+    def _on_note_create(self, session: Any, message: dict[str, Any]) -> None:
+        services.note_create(
+            actor=self.user,
+            role=self._role,
+            version=self._version(session, message),
+            frame_in=message.get("frame_in"),
+            frame_out=message.get("frame_out"),
+            text=message.get("text"),
+            drawing=message.get("drawing"),
+            session=session,
+            client_id=_client_id(message),
+        )
+
+    def _note(self, session: Any, message: dict[str, Any]) -> Any:
+        note_id = message.get("note")
+        if not isinstance(note_id, int):
+            raise NotFound("Note not found.")
+        note = selectors.access_note_by_id(note_id)
+        if not session.playlist.filter(version_id=note.version_id).exists():
+            raise NotFound("Note not found.")
+        return note
+
+    def _on_note_update(self, session: Any, message: dict[str, Any]) -> None:
+        services.note_update(
+            actor=self.user,
+            role=self._role,
+            note=self._note(session, message),
+            revision=message.get("revision"),
+            changes={key: message[key] for key in NOTE_FIELDS if key in message},
+            client_id=_client_id(message),
+        )
+
+    def _on_reply_create(self, session: Any, message: dict[str, Any]) -> None:
+        services.reply_create(
+            actor=self.user,
+            role=self._role,
+            note=self._note(session, message),
+            text=message.get("text"),
+            client_id=_client_id(message),
+        )
+
+    def _on_decision(self, session: Any, message: dict[str, Any]) -> None:
+        services.decision_create(
+            actor=self.user,
+            role=self._role,
+            version=self._version(session, message),
+            decision=message.get("decision"),
+            comment=message.get("comment", ""),
+            session=session,
+        )
+
+    def _on_session_state(self, session: Any, message: dict[str, Any]) -> None:
+        services.session_set_state(
+            actor=self.user, session=session, state=str(message.get("state"))
+        )
+
+    def _on_media_link(self, session: Any, message: dict[str, Any]) -> dict[str, Any]:
+        version = self._version(session, message)
+        proxy = selectors.proxy_of_version(version.pk)
+        if proxy is None:
+            raise NotFound("This version has no playable proxy yet.")
+        return {"type": "media.link", "version": version.pk, "url": self._link(proxy.pk)}
+
+    def _on_sync(self, session: Any, message: dict[str, Any]) -> dict[str, Any]:
+        snapshot = selectors.session_snapshot(session, self._link)
+        self.delivered = max(self.delivered, snapshot["seq"])
+        return {"type": "state", **snapshot}
+
+    HANDLERS: dict[str, Callable[..., Any]] = {
+        "playback": _on_playback,
+        "control.request": _on_control_request,
+        "control.grant": _on_control_grant,
+        "control.take": _on_control_take,
+        "note.create": _on_note_create,
+        "note.update": _on_note_update,
+        "reply.create": _on_reply_create,
+        "decision": _on_decision,
+        "session.state": _on_session_state,
+        "media.link": _on_media_link,
+        "sync": _on_sync,
+    }
+
+    # Group events -----------------------------------------------------------------------
+
+    async def review_event(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        seq = int(event["seq"])
+        if seq <= self.delivered:
+            return  # already sent (replay, snapshot, or a duplicate delivery)
+        if time.monotonic() - self.checked_at > RECHECK_SECONDS:
+            # A listener that never sends must still lose access (e.g. a revoked share).
+            try:
+                # Off the shared database thread, so that rechecks never queue up writes.
+                await database_sync_to_async(self._recheck, thread_sensitive=False)()
+            except (AccessRevoked, NotFound):
+                await self._error("access_revoked", "You no longer have access to this session.")
+                await self.close(code=CLOSE_ACCESS_REVOKED)
+                return
+        if seq > self.delivered + 1:
+            # An earlier event is late (another server process) or was lost: read the gap.
+            try:
+                missing = await database_sync_to_async(self._events_between)(self.delivered, seq)
+            except (AccessRevoked, NotFound):
+                await self.close(code=CLOSE_NOT_FOUND)
+                return
+            for item in missing:
+                await self.send(json.dumps(item))
+        await self.send(json.dumps(event))
+        self.delivered = seq
+
+    def _recheck(self) -> None:
+        with self._scope():
+            pass
+
+    def _events_between(self, after: int, before: int) -> list[dict[str, Any]]:
+        with self._scope() as session:
+            events = [
+                services.event_data(e)
+                for e in selectors.events_after(session, after, limit=before - after - 1)
+                if e.seq < before
+            ]
+        if events:
+            self.delivered = events[-1]["seq"]
+        return events
+
+
+def _client_id(message: dict[str, Any]) -> str | None:
+    value = message.get("client_id")
+    return value[:100] if isinstance(value, str) else None

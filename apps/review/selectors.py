@@ -1,0 +1,217 @@
+"""Reads of review data; always inside the caller's tenant scope. `access_*` give one 404
+for missing and forbidden."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from apps.core.errors import NotFound
+from apps.core.timecode import frames_to_timecode, supports_drop_frame, timecode_to_frames
+from apps.media.models import MediaFile, MediaKind, MediaState
+from apps.review.models import (
+    Decision,
+    Note,
+    NoteReply,
+    Notification,
+    Participant,
+    PlaylistItem,
+    ReviewEvent,
+    ReviewSession,
+)
+from apps.review.serializers import decision_data, note_data, presence_data, user_data
+from apps.tenancy.models import Membership, Role
+from apps.tenancy.scope import require_scope, tenant_scope
+from apps.tenancy.selectors import memberships_of_user
+
+# Partner roles that join every session of their own projects without an invitation.
+PROJECT_TEAM_ROLES = frozenset({Role.OWNER, Role.PRODUCER, Role.ARTIST, Role.VIEWER})
+MAX_REPLAY = 10_000
+
+
+def sessions_of_project(project: Any) -> QuerySet[ReviewSession]:
+    return ReviewSession.objects.filter(project=project).select_related("host", "presenter")
+
+
+def may_join(user: Any, session: ReviewSession, membership: Membership) -> bool:
+    """Inside the scope where `session` is visible: the host, invited participants, and
+    members of the partner that owns the project."""
+    if not user.is_active:
+        return False
+    if session.host_id == user.pk:
+        return True
+    if (
+        membership.organization_id == session.organization_id
+        and membership.role in PROJECT_TEAM_ROLES
+    ):
+        return True
+    return Participant.objects.filter(session=session, user_id=user.pk).exists()
+
+
+def access_session_by_id(user: Any, membership: Membership, session_id: int) -> ReviewSession:
+    session = (
+        ReviewSession.objects.select_related("project", "host", "presenter")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None or not may_join(user, session, membership):
+        raise NotFound("Review session not found.")
+    return session
+
+
+def membership_for_session(user: Any, session_id: int) -> Membership | None:
+    """The membership through which a user may join a session (own partner, or the studio
+    while the project is shared), or None. Opens its own scopes."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    for membership in memberships_of_user(user):
+        with tenant_scope(membership.organization_id, user_id=user.pk):
+            try:
+                access_session_by_id(user, membership, session_id)
+            except NotFound:
+                continue
+            return membership
+    return None
+
+
+def access_note_by_id(note_id: int) -> Note:
+    note = Note.objects.select_related("version", "session", "author").filter(pk=note_id).first()
+    if note is None:
+        raise NotFound("Note not found.")
+    return note
+
+
+def notes_of_version(version: Any) -> QuerySet[Note]:
+    return (
+        Note.objects.filter(version=version)
+        .select_related("author")
+        .prefetch_related(Prefetch("replies", queryset=NoteReply.objects.select_related("author")))
+        .order_by("frame_in", "pk")
+    )
+
+
+def notes_of_session_playlist(session: ReviewSession) -> QuerySet[Note]:
+    versions = session.playlist.values_list("version_id", flat=True)
+    return (
+        Note.objects.filter(version_id__in=versions)
+        .select_related("author")
+        .prefetch_related(Prefetch("replies", queryset=NoteReply.objects.select_related("author")))
+        .order_by("version_id", "frame_in", "pk")
+    )
+
+
+def decisions_of_version(version: Any) -> QuerySet[Decision]:
+    return Decision.objects.filter(version=version).select_related("actor")
+
+
+def events_after(session: ReviewSession, after: int, limit: int = MAX_REPLAY) -> list[ReviewEvent]:
+    return list(ReviewEvent.objects.filter(session=session, seq__gt=after).order_by("seq")[:limit])
+
+
+def notifications_of_user(user: Any) -> QuerySet[Notification]:
+    require_scope()
+    return Notification.objects.filter(user_id=user.pk).select_related("note")
+
+
+def proxy_of_version(version_id: int) -> MediaFile | None:
+    return (
+        MediaFile.objects.filter(
+            version_id=version_id, kind=MediaKind.PROXY, state=MediaState.READY
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class RateInfo:
+    rate: Fraction
+    drop_frame: bool
+    start_frame: int
+
+
+def project_rate(project: Any) -> RateInfo:
+    rate: Fraction = project.frame_rate
+    drop = supports_drop_frame(rate) and ";" in (project.start_timecode or "")
+    try:
+        start = timecode_to_frames(project.start_timecode, rate, drop_frame=drop)
+    except ValueError:
+        start = 0
+    return RateInfo(rate=rate, drop_frame=drop, start_frame=start)
+
+
+def playlist_data(session: ReviewSession, media_link: Any | None = None) -> list[dict[str, Any]]:
+    """The playlist with each version's proxy (a fresh short-lived link when `media_link`
+    is given: a callable media_id -> url)."""
+    info = project_rate(session.project)
+    items = []
+    for item in PlaylistItem.objects.filter(session=session).select_related(
+        "version", "version__shot"
+    ):
+        version = item.version
+        proxy = proxy_of_version(version.pk)
+        frames = (proxy.frame_count if proxy else None) or version.shot.frame_count
+        items.append(
+            {
+                "position": item.position,
+                "version": version.pk,
+                "label": f"{version.shot.code} {version.label}",
+                "shot": version.shot.code,
+                "status": version.status,
+                "frame_count": frames,
+                "media": (
+                    {
+                        "id": proxy.pk,
+                        "url": media_link(proxy.pk) if media_link else None,
+                        "width": proxy.width,
+                        "height": proxy.height,
+                    }
+                    if proxy
+                    else None
+                ),
+                "start_timecode": frames_to_timecode(
+                    info.start_frame, info.rate, drop_frame=info.drop_frame
+                ),
+            }
+        )
+    return items
+
+
+def session_data(session: ReviewSession) -> dict[str, Any]:
+    info = project_rate(session.project)
+    return {
+        "id": session.pk,
+        "title": session.title,
+        "project": session.project_id,
+        "state": session.state,
+        "host": user_data(session.host),
+        "presenter": user_data(session.presenter) if session.presenter else None,
+        "seq": session.last_seq,
+        "frame_rate": {"num": info.rate.numerator, "den": info.rate.denominator},
+        "drop_frame": info.drop_frame,
+        "start_frame": info.start_frame,
+        "created_at": session.created_at.isoformat(),
+    }
+
+
+def session_snapshot(session: ReviewSession, media_link: Any | None = None) -> dict[str, Any]:
+    """Everything a late joiner needs at once: the current state as of `seq`."""
+    session.refresh_from_db()
+    return {
+        "session": session_data(session),
+        "seq": session.last_seq,
+        "playback": session.playback,
+        "playlist": playlist_data(session, media_link),
+        "presence": presence_data(session),
+        "participants": [user_data(p.user) for p in session.participants.select_related("user")],
+        "notes": [note_data(n, replies=True) for n in notes_of_session_playlist(session)],
+        "decisions": [
+            decision_data(d)
+            for d in Decision.objects.filter(
+                version_id__in=session.playlist.values_list("version_id", flat=True)
+            ).select_related("actor")
+        ],
+    }

@@ -1,0 +1,64 @@
+"""Plain JSON shapes of review objects, shared by the websocket protocol, the event log
+and the REST API (so a note looks the same wherever it is read)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.review.models import Decision, Note, NoteReply, ReviewSession
+
+
+def user_data(user: Any) -> dict[str, Any]:
+    name = getattr(user, "display_name", "") or user.email.split("@")[0]
+    return {"id": user.pk, "name": name, "email": user.email}
+
+
+def reply_data(reply: NoteReply) -> dict[str, Any]:
+    return {
+        "id": reply.pk,
+        "note": reply.note_id,
+        "text": reply.text,
+        "author": user_data(reply.author),
+        "created_at": reply.created_at.isoformat(),
+    }
+
+
+def note_data(note: Note, *, replies: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": note.pk,
+        "session": note.session_id,
+        "version": note.version_id,
+        "frame_in": note.frame_in,
+        "frame_out": note.frame_out,
+        "text": note.text,
+        "drawing": note.drawing,
+        "status": note.status,
+        "revision": note.revision,
+        "author": user_data(note.author),
+        "created_at": note.created_at.isoformat(),
+        "updated_at": note.updated_at.isoformat(),
+    }
+    if replies:
+        data["replies"] = [reply_data(r) for r in note.replies.all()]
+    return data
+
+
+def decision_data(decision: Decision) -> dict[str, Any]:
+    return {
+        "id": decision.pk,
+        "version": decision.version_id,
+        "session": decision.session_id,
+        "decision": decision.decision,
+        "comment": decision.comment,
+        "actor": user_data(decision.actor),
+        "created_at": decision.created_at.isoformat(),
+    }
+
+
+def presence_data(session: ReviewSession) -> list[dict[str, Any]]:
+    """Who is in the room now: one entry per person, however many tabs they have open."""
+    people: dict[int, dict[str, Any]] = {}
+    for row in session.presence.select_related("user").order_by("connected_at", "pk"):
+        entry = people.setdefault(row.user_id, {**user_data(row.user), "connections": 0})
+        entry["connections"] += 1
+    return list(people.values())

@@ -1,0 +1,89 @@
+// The version page: plays the review proxy (links are short-lived, so an expired link is
+// re-minted by reloading the source at the same frame), shows the frame number of the
+// shot under the playhead, steps frame by frame, and follows a proxy still being made.
+
+function setupPlayer(root) {
+  const video = root.querySelector("video");
+  const fps = Number(root.dataset.fpsNum) / Number(root.dataset.fpsDen);
+  const first = Number(root.dataset.firstFrame);
+  const frames = Number(root.dataset.frames);
+  const label = root.querySelector("[data-frame]");
+  const frameAt = (seconds) => Math.min(frames - 1, Math.max(0, Math.floor(seconds * fps + 1e-3)));
+  const show = (seconds) => {
+    const frame = frameAt(seconds);
+    label.textContent = String(first + frame);
+    root.dataset.currentFrame = String(frame);
+  };
+  if ("requestVideoFrameCallback" in HTMLVideoElement.prototype) {
+    const onFrame = (_now, metadata) => {
+      root.dataset.presentedFrames = String(metadata.presentedFrames);
+      show(metadata.mediaTime);
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  } else {
+    video.addEventListener("timeupdate", () => show(video.currentTime));
+  }
+  video.addEventListener("seeked", () => show(video.currentTime));
+  const step = (delta) => {
+    video.pause();
+    const target = Math.min(frames - 1, Math.max(0, frameAt(video.currentTime) + delta));
+    video.currentTime = (target + 0.5) / fps; // the middle of the frame: no rounding surprises
+  };
+  for (const button of root.querySelectorAll("[data-step]")) {
+    button.addEventListener("click", () => step(Number(button.dataset.step)));
+  }
+  document.addEventListener("keydown", (event) => {
+    if (event.target.closest("input, textarea, select")) return;
+    if (event.key === "ArrowLeft") step(-1);
+    if (event.key === "ArrowRight") step(1);
+  });
+  let retried = 0;
+  video.addEventListener("error", () => {
+    // Presigned links live five minutes: get a fresh one and continue where we were.
+    if (retried > 3) return;
+    retried += 1;
+    const at = video.currentTime;
+    const base = video.currentSrc.split("?")[0];
+    video.src = `${video.getAttribute("src").split("?")[0]}?retry=${Date.now()}`;
+    video.addEventListener("loadedmetadata", () => { video.currentTime = at; }, { once: true });
+    root.dataset.reloadedFrom = base;
+  });
+}
+
+async function follow(panel) {
+  const url = `/api/v1/orgs/${encodeURIComponent(panel.dataset.org)}/projects/${panel.dataset.project}/media/${panel.dataset.media}/`;
+  const text = panel.querySelector("[data-processing-text]");
+  const bar = panel.querySelector(".progress > span");
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const media = await response.json();
+    if (media.state === "rejected" || media.proxy_status === "ready" || media.proxy_status === "failed") {
+      window.location.reload();
+      return;
+    }
+    if (media.state === "quarantined") text.textContent = "Validating the upload…";
+    else text.textContent = `Making the review proxy… ${media.proxy_progress}%`;
+    bar.style.width = `${media.proxy_progress}%`;
+  }
+}
+
+async function waitForCopy(panel) {
+  const me = Number(panel.dataset.user);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const response = await fetch(panel.dataset.url, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const page = await response.json();
+    if ((page.results || []).some((m) => m.kind === "proxy" && m.viewer === me && m.state === "ready")) {
+      window.location.reload();
+      return;
+    }
+  }
+}
+
+for (const root of document.querySelectorAll("[data-player]")) setupPlayer(root);
+for (const panel of document.querySelectorAll("[data-viewer-wait]")) waitForCopy(panel);
+for (const panel of document.querySelectorAll("[data-processing]")) follow(panel);

@@ -1,0 +1,75 @@
+"""The offline assistant turns a review session's notes into a task list in the browser;
+it stays a suggestion until the producer accepts it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import ARTIFACTS
+from tests.factories import PASSWORD, Partner, make_partner
+
+pytestmark = pytest.mark.e2e
+
+NOTES = [
+    (1010, "Remove the wire at the top left, it catches the light."),
+    (1014, "Please paint out the wire in the top left corner."),
+    (1030, "Warm up the sky a touch, it reads too blue against the plate."),
+]
+
+
+@pytest.fixture
+def reviewed(committed_db: None) -> tuple[Partner, Any]:
+    from apps.production.services import version_create
+    from apps.review.services import note_create, session_create
+    from apps.tenancy.models import Role
+    from apps.tenancy.scope import tenant_scope
+
+    partner = make_partner("assist")
+    with tenant_scope(partner.organization.pk, user_id=partner.owner.pk):
+        version = version_create(actor=partner.owner, shot=partner.shot, source="upload")
+        session = session_create(
+            actor=partner.owner,
+            role=Role.OWNER,
+            project=partner.project,
+            title="Tuesday dailies",
+            version_ids=[version.pk],
+        )
+        for frame, text in NOTES:
+            note_create(
+                actor=partner.producer,
+                role=Role.PRODUCER,
+                version=version,
+                frame_in=frame,
+                text=text,
+            )
+    return partner, session
+
+
+def test_offline_task_list_from_a_session_in_the_browser(
+    page: Any, live_server_url: str, reviewed: tuple[Partner, Any]
+) -> None:
+    partner, _session = reviewed
+    page.goto(live_server_url + "/accounts/login/")
+    page.fill("input[name=login]", partner.producer.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url("**/dashboard/**")
+    page.goto(
+        f"{live_server_url}/projects/{partner.organization.slug}/{partner.project.pk}/assistant/"
+    )
+    expect(page.get_by_test_id("providers-table")).to_contain_text("Backlot offline assistant")
+    page.get_by_test_id("assist-source").select_option(label="Tuesday dailies (Scheduled)")
+    page.get_by_test_id("suggest-tasks").click()
+    suggestion = page.get_by_test_id("suggestion").first
+    expect(suggestion.get_by_test_id("suggestion-status")).to_have_text("Suggestion")
+    rows = suggestion.get_by_test_id("task-row")
+    expect(rows).to_have_count(2)  # the two wire notes became one task
+    expect(suggestion).to_contain_text("1010, 1014")
+    page.screenshot(path=str(ARTIFACTS / "assistant.png"), full_page=True)
+    suggestion.get_by_test_id("accept-suggestion").click()
+    expect(
+        page.get_by_test_id("suggestion").first.get_by_test_id("suggestion-status")
+    ).to_have_text("Accepted")

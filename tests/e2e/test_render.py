@@ -1,0 +1,157 @@
+"""Render jobs in the browser: launch, live progress and logs, result with provenance,
+cancel; consent records with a signed document."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from apps.production.services import character_create
+from apps.tenancy.scope import tenant_scope
+from tests.e2e.conftest import ARTIFACTS
+from tests.factories import PASSWORD, Partner, make_partner
+from tests.render.helpers import (
+    intake_args,
+    make_input_media,
+    make_pool,
+    platform_env,
+    process,
+    scheduler_args,
+    worker_args,
+    worker_env,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def partner(committed_db: None) -> Partner:
+    return make_partner("e2e-render")
+
+
+@pytest.fixture
+def render_farm(committed_db: None) -> Iterator[str]:
+    """A pool with one real worker, the results intake and the scheduler."""
+    pool = make_pool(capacity=1, price_per_gpu_second="0.01")
+    env = platform_env()
+    with (
+        process(intake_args(), env, "e2e-render-intake.log"),
+        process(scheduler_args(), env, "e2e-render-scheduler.log"),
+        process(worker_args(pool.name), worker_env(), "e2e-render-worker.log"),
+    ):
+        yield pool.name
+
+
+def _login(page: Any, base: str, email: str) -> None:
+    page.goto(base + "/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    expect(page.get_by_test_id("dashboard-heading")).to_be_visible()
+
+
+def test_producer_launches_a_job_and_watches_it_finish_into_a_version(
+    page: Any, live_server_url: str, partner: Partner, render_farm: str
+) -> None:
+    media = make_input_media(partner, b"e2e plate", name="plate_e2e.exr")
+    _login(page, live_server_url, partner.producer.email)
+    org = partner.organization.slug
+    page.goto(f"{live_server_url}/render/{org}/projects/{partner.project.pk}/jobs/")
+    expect(page.get_by_test_id("jobs-empty")).to_be_visible()
+    expect(page.get_by_test_id("render-live")).to_contain_text("Live")
+    page.select_option("[data-testid=submit-operation]", "noop")
+    page.select_option("[data-testid=submit-source]", str(media.pk))
+    page.select_option("[data-testid=submit-pool]", render_farm)
+    page.fill("[data-testid=submit-params]", json.dumps({"seconds": 3, "steps": 12}))
+    page.screenshot(path=str(ARTIFACTS / "render-jobs-form.png"), full_page=True)
+    page.get_by_test_id("submit-button").click()
+
+    expect(page.get_by_test_id("job-heading")).to_contain_text("noop on SH0010")
+    expect(page.get_by_test_id("render-live")).to_contain_text("Live")
+    # Progress arrives over the websocket while the worker runs.
+    expect(page.get_by_test_id("job-state")).to_have_text("Running", timeout=60_000)
+    expect(page.get_by_test_id("job-logs")).to_contain_text("started on", timeout=10_000)
+    page.wait_for_function(
+        "Number(document.querySelector('[data-testid=job-progress]')"
+        ".getAttribute('aria-valuenow')) > 0",
+        timeout=15_000,
+    )
+    page.screenshot(path=str(ARTIFACTS / "render-job-running.png"), full_page=True)
+    expect(page.get_by_test_id("job-state")).to_have_text("Succeeded", timeout=60_000)
+    expect(page.get_by_test_id("provenance")).to_be_visible(timeout=10_000)
+    expect(page.get_by_test_id("job-version")).to_contain_text("v001")
+    expect(page.get_by_test_id("provenance")).to_contain_text(media.sha256)
+    expect(page.get_by_test_id("provenance-worker")).to_contain_text("cpu")
+    page.screenshot(path=str(ARTIFACTS / "render-job-done.png"), full_page=True)
+
+    with page.expect_download() as download_info:
+        page.get_by_test_id("provenance-download").click()
+    record = json.loads(Path(download_info.value.path()).read_text())
+    assert record["operation"] == "noop" and record["inputs"][0]["sha256"] == media.sha256
+    assert record["version"]["label"] == "v001"
+
+    page.goto(f"{live_server_url}/render/{org}/projects/{partner.project.pk}/jobs/")
+    row = page.get_by_test_id("job-row").first
+    expect(row.get_by_test_id("job-state")).to_have_text("Succeeded")
+    expect(row).to_contain_text("v001")
+
+
+def test_producer_cancels_a_running_job_from_the_job_page(
+    page: Any, live_server_url: str, partner: Partner, render_farm: str
+) -> None:
+    _login(page, live_server_url, partner.producer.email)
+    org = partner.organization.slug
+    page.goto(f"{live_server_url}/render/{org}/projects/{partner.project.pk}/jobs/")
+    page.select_option("[data-testid=submit-operation]", "noop")
+    page.select_option("[data-testid=submit-pool]", render_farm)
+    page.fill("[data-testid=submit-params]", json.dumps({"seconds": 120, "steps": 600}))
+    page.get_by_test_id("submit-button").click()
+    expect(page.get_by_test_id("job-state")).to_have_text("Running", timeout=60_000)
+    page.get_by_test_id("cancel-button").click()
+    expect(page.get_by_test_id("job-state")).to_have_text("Cancelled", timeout=30_000)
+    expect(page.get_by_test_id("job-logs")).to_contain_text("cancelled: the worker stopped")
+    expect(page.get_by_test_id("retry-button")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "render-job-cancelled.png"), full_page=True)
+
+
+def test_owner_records_consent_with_a_signed_document(
+    page: Any, live_server_url: str, partner: Partner, tmp_path: Any
+) -> None:
+    with tenant_scope(partner.organization.pk, user_id=partner.owner.pk):
+        character_create(
+            actor=partner.owner, project=partner.project, name="Mara", talent_name="Ana Ruiz"
+        )
+    document = tmp_path / "ana-ruiz-consent.pdf"
+    document.write_bytes(b"%PDF-1.4 signed consent")
+    until = (datetime.date.today() + datetime.timedelta(days=90)).isoformat()
+
+    _login(page, live_server_url, partner.owner.email)
+    org = partner.organization.slug
+    page.goto(f"{live_server_url}/render/{org}/projects/{partner.project.pk}/consents/")
+    expect(page.get_by_test_id("consents-empty")).to_be_visible()
+    page.fill("[data-testid=consent-talent]", "Ana Ruiz")
+    page.fill("[data-testid=consent-until]", until)
+    page.set_input_files("[data-testid=consent-document]", str(document))
+    page.get_by_test_id("consent-submit").click()
+    row = page.get_by_test_id("consent-row").first
+    expect(row).to_contain_text("Ana Ruiz")
+    expect(row.get_by_test_id("consent-state")).to_have_text("Active")
+    expect(row).to_contain_text("ana-ruiz-consent.pdf")
+    page.screenshot(path=str(ARTIFACTS / "render-consents.png"), full_page=True)
+    row.get_by_test_id("consent-revoke").click()
+    expect(page.get_by_test_id("consent-row").first.get_by_test_id("consent-state")).to_have_text(
+        "Revoked"
+    )
+
+    # A producer sees the records but cannot record or revoke consent.
+    page.context.clear_cookies()
+    _login(page, live_server_url, partner.producer.email)
+    page.goto(f"{live_server_url}/render/{org}/projects/{partner.project.pk}/consents/")
+    expect(page.get_by_test_id("consent-row")).to_have_count(1)
+    expect(page.get_by_test_id("consent-form")).to_have_count(0)

@@ -1,0 +1,133 @@
+"""Render test helpers: input media in S3, pools, and real platform/worker processes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from apps.media.models import MediaFile
+from apps.media.storage import new_object_key, s3_client
+from apps.render import services
+from apps.render.models import Pool
+from apps.tenancy.scope import tenant_scope
+from tests.factories import Partner
+
+ROOT = Path(__file__).resolve().parents[2]
+LOGS = ROOT / "tests" / "e2e" / "artifacts"
+
+# Short timeouts so a killed worker is noticed in seconds (every process reads these).
+FAST_RENDER_ENV = {
+    "RENDER_HEARTBEAT_SECONDS": "0.5",
+    "RENDER_HEARTBEAT_TIMEOUT_SECONDS": "5",
+    "RENDER_START_TIMEOUT_SECONDS": "60",
+}
+
+
+def make_pool(**kwargs: Any) -> Pool:
+    name = kwargs.pop("name", f"test-{uuid.uuid4().hex[:10]}")
+    return services.pool_create(actor=None, name=name, **kwargs)
+
+
+def make_input_media(
+    partner: Partner, content: bytes | None = None, name: str = "plate.exr"
+) -> MediaFile:
+    """A ready plate in S3, as the media pipeline would leave it."""
+    body = content if content is not None else os.urandom(2048)
+    with tenant_scope(partner.organization.pk, user_id=partner.owner.pk):
+        key = new_object_key(
+            organization_id=partner.organization.pk,
+            project_id=partner.project.pk,
+            filename=name,
+        )
+        s3_client().put_object(Bucket=settings.S3_BUCKET, Key=key, Body=body)
+        return MediaFile.objects.create(
+            organization_id=partner.organization.pk,
+            project=partner.project,
+            kind="plate",
+            state="ready",
+            original_filename=name,
+            size=len(body),
+            sha256=hashlib.sha256(body).hexdigest(),
+            storage_key=key,
+        )
+
+
+def database_url() -> str:
+    config = settings.DATABASES["default"]
+    return (
+        f"postgres://{config['USER']}:{config['PASSWORD']}@{config['HOST']}:{config['PORT']}"
+        f"/{config['NAME']}"
+    )
+
+
+def platform_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(FAST_RENDER_ENV)
+    env.update(DATABASE_URL=database_url(), BACKLOT_ENV="test")
+    return env
+
+
+def worker_env() -> dict[str, str]:
+    """What a GPU node gets: the broker and S3, never database settings."""
+    keep = ("REDIS_URL", "CELERY_BROKER_URL", "S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID")
+    keep += ("S3_SECRET_ACCESS_KEY", "S3_BUCKET", "S3_REGION")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
+    env.update({k: os.environ[k] for k in keep if k in os.environ})
+    env.update(FAST_RENDER_ENV)
+    env["CUDA_VISIBLE_DEVICES"] = ""
+    return env
+
+
+@contextmanager
+def process(
+    args: list[str], env: dict[str, str], log_name: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with open(LOGS / log_name, "wb") as log:
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=5)
+
+
+def intake_args() -> list[str]:
+    return [
+        sys.executable, "-m", "celery", "-A", "studio", "worker", "-Q", "render.results",
+        "-P", "solo", "-c", "1", "--without-gossip", "--without-mingle", "-n",
+        f"intake-{uuid.uuid4().hex[:6]}@%h", "--loglevel", "INFO",
+    ]  # fmt: skip
+
+
+def scheduler_args() -> list[str]:
+    return [sys.executable, "manage.py", "render_scheduler", "--interval", "0.3"]
+
+
+def worker_args(pool: str) -> list[str]:
+    return [sys.executable, "-m", "gpu_workers.worker", "--pool", pool]
+
+
+def wait_for(condition: Callable[[], Any], *, timeout: float, message: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:g} s: {message}")
