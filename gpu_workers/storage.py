@@ -65,6 +65,21 @@ class Storage:
         self.client.download_file(self.bucket, key, str(destination))
         return destination
 
+    def upload_tree(self, folder: Path, prefix: str, content_type: str) -> StoredObject:
+        """Every file of a folder (an image sequence) under `prefix` + '/'. The sha256 is
+        that of a manifest listing each file's relative path and sha256, in name order."""
+        base = prefix.rstrip("/") + "/"
+        lines, total = [], 0
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            relative = path.relative_to(folder).as_posix()
+            stored = self.upload(path, base + relative, content_type)
+            lines.append(f"{stored.sha256}  {relative}")
+            total += stored.size
+        manifest = "\n".join(lines) + "\n"
+        return StoredObject(
+            key=base, sha256=hashlib.sha256(manifest.encode()).hexdigest(), size=total
+        )
+
     def upload(self, path: Path, key: str, content_type: str) -> StoredObject:
         digest = sha256_of(path)
         self.client.upload_file(

@@ -246,9 +246,9 @@ def execute(
         outputs = []
         for output in result.outputs:
             relative = output.path.relative_to(output_dir).as_posix()
-            stored = storage.upload(
-                output.path, spec["output_prefix"] + relative, output.content_type
-            )
+            # A folder is an image sequence: stored under a prefix, listed as one output.
+            transfer = storage.upload_tree if output.path.is_dir() else storage.upload
+            stored = transfer(output.path, spec["output_prefix"] + relative, output.content_type)
             outputs.append(
                 {
                     "key": stored.key,

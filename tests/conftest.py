@@ -80,3 +80,14 @@ def committed_db(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]
         yield
         for alias in connections:
             connections[alias].close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Iterator[None]:
+    """Each test gets its own channel-layer instance: a layer still receiving in an earlier
+    test's event loop must not meet this test's loop."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()

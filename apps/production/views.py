@@ -198,6 +198,9 @@ def version_page(
             "poster": files["poster"],
             "filmstrip": files["filmstrip"],
             "siblings": siblings,
+            # The page's feedback control is about this version.
+            "feedback_subject_type": "version",
+            "feedback_subject_id": version.pk,
             "can_download": can_download and source is not None and source.state == "ready",
             "shared_in": project.organization_id != membership.organization_id,
         },

@@ -16,6 +16,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.beta.features import FEATURES, operation_feature_key
+from apps.beta.selectors import require_can_submit_jobs, require_feature
 from apps.core.errors import BacklotError, Conflict, ValidationFailed
 from apps.media.models import MediaFile, MediaState
 from apps.production.models import Character, ConsentRecord, Project, Shot
@@ -337,6 +339,10 @@ def job_submit(
         raise ValidationFailed(str(invalid), field="params") from invalid
     if not 0 <= priority <= 100:
         raise ValidationFailed("Priority must be between 0 and 100.", field="priority")
+    # Closed-beta gates: a suspended partner submits nothing; each operation is a feature.
+    require_can_submit_jobs(project.organization_id)
+    if operation_feature_key(op.name) in FEATURES:  # platform ops such as noop are not gated
+        require_feature(project.organization_id, operation_feature_key(op.name))
     pool_name = pool or conf.default_pool()
     pool_row = Pool.objects.filter(name=pool_name).first()
     if pool_row is None:

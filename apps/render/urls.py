@@ -16,6 +16,11 @@ urlpatterns = [
     ),
     path("<slug:org>/jobs/<int:job_id>/", views.job_page, name="render-job-page"),
     path(
+        "<slug:org>/jobs/<int:job_id>/consistency/",
+        views.consistency_report_page,
+        name="render-consistency-report",
+    ),
+    path(
         "<slug:org>/jobs/<int:job_id>/provenance.json",
         views.job_provenance_json,
         name="render-job-provenance-json",

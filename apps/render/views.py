@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from apps.core.errors import BacklotError, Forbidden, NotFound
 from apps.production.selectors import access_project_by_id, shots_visible
-from apps.render import selectors, services
+from apps.render import reports, selectors, services
 from apps.render.api import JOB_WRITERS
 from apps.render.models import FINAL_JOB_STATES, JobState
 from apps.tenancy.models import Membership, Role
@@ -137,6 +137,8 @@ def job_page(request: HttpRequest, membership: Membership, job_id: int) -> HttpR
             "membership": membership,
             "project": job.project,
             "job": job,
+            "feedback_subject_type": "job",
+            "feedback_subject_id": job.pk,
             "badge": STATE_BADGES.get(job.state, "badge-muted"),
             "attempts": list(selectors.attempts_of_job(job)),
             "logs": logs,
@@ -171,6 +173,30 @@ def job_action(
     except BacklotError as error:
         messages.error(request, error.message)
     return HttpResponseRedirect(_job_url(membership, job.pk))
+
+
+@organization_page
+def consistency_report_page(
+    request: HttpRequest, membership: Membership, job_id: int
+) -> HttpResponse:
+    """Per shot and per frame: faces found, best similarity, frames below the threshold."""
+    job = selectors.access_job_by_id(job_id)
+    report, thumbnails = reports.consistency_report(job)
+    for shot in report.get("shots", []):
+        for thumb in shot.get("thumbnails", []):
+            thumb["media_id"] = thumbnails.get(str(thumb.get("file", "")).rsplit("/", 1)[-1])
+    return render(
+        request,
+        "render/consistency_report.html",
+        {
+            "membership": membership,
+            "project": job.project,
+            "job": job,
+            "report": report,
+            "feedback_subject_type": "job",
+            "feedback_subject_id": job.pk,
+        },
+    )
 
 
 @organization_page

@@ -92,9 +92,9 @@ FOREIGN: dict[str, Callable[[World], list[Kwargs]]] = {
     # Assist (apps.assist)
     "ai-policy": lambda w: _b_project_kwargs(w),
     "assist-providers": lambda w: _b_project_kwargs(w),
-    "assist-task-list": lambda w: _b_project_kwargs(w)[:1],
-    "assist-summary": lambda w: _b_project_kwargs(w)[:1],
-    "assist-rewrite": lambda w: _b_project_kwargs(w)[:1],
+    "assist-task-list": lambda w: _b_project_kwargs(w),
+    "assist-summary": lambda w: _b_project_kwargs(w),
+    "assist-rewrite": lambda w: _b_project_kwargs(w),
     "assist-calls": lambda w: _b_project_kwargs(w),
     "suggestion-list": lambda w: _b_project_kwargs(w),
     "suggestion-detail": lambda w: [

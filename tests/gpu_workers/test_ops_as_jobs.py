@@ -114,6 +114,11 @@ def test_every_operation_runs_as_a_job_into_a_version(
         "resize": ({"source": "still.exr"}, {"preset": "720p", "mode": "fill"}),
     }
     jobs: dict[str, Job] = {}
+    from apps.beta.services import feature_set
+
+    # Likeness operations are off by default in the beta; the studio switches them on.
+    feature_set(key="op.character_consistency", enabled=True, actor=None,
+                organization=partner.organization)  # fmt: skip
     with tenant_scope(partner.organization.pk, user_id=partner.owner.pk):
         character = character_create(
             actor=partner.owner, project=partner.project, name="Lead", talent_name="B. Obama"
@@ -174,3 +179,14 @@ def test_every_operation_runs_as_a_job_into_a_version(
     assert report["shots"][0]["frames_below_threshold"] == [2]
     assert record["metrics"]["frames_below_threshold"] == 1
     assert any(name.endswith(".jpg") for name in files)
+
+    # The report is a page in the platform, with the frames to look at.
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(partner.owner)
+    job = jobs["character_consistency"]
+    page = browser.get(f"/render/{partner.organization.slug}/jobs/{job.pk}/consistency/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Character consistency" in html and 'data-testid="frames-below">2<' in html

@@ -235,3 +235,23 @@ def test_cancelling_a_queued_job_removes_it_and_retry_queues_it_again(world: Wor
             services.job_cancel(actor=a.producer, job=job)
         job = services.job_retry(actor=a.producer, job=job)
         assert job.state == JobState.QUEUED
+
+
+@pytest.mark.django_db
+def test_suspended_partner_and_switched_off_operations_cannot_submit(world: World) -> None:
+    from apps.beta.services import feature_set
+    from apps.core.errors import Forbidden
+    from apps.render import services
+
+    partner = world.a
+    feature_set(key="op.resize", enabled=False, actor=None, organization=partner.organization)
+    with tenant_scope(partner.organization.pk, user_id=partner.owner.pk):
+        with pytest.raises(Forbidden, match="resize is not switched on"):
+            services.job_submit(
+                actor=partner.owner,
+                project=partner.project,
+                shot=partner.shot,
+                operation="resize",
+                params={"preset": "720p"},
+                inputs={},
+            )

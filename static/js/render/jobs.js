@@ -57,8 +57,10 @@ function updateJob(job) {
       const verb = form.dataset.jobAction;
       form.hidden = verb === "cancel" ? FINAL.has(job.state) : !["failed", "cancelled"].includes(job.state);
     }
-    if (FINAL.has(job.state) && job.version_id && !document.querySelector('[data-testid="provenance"]')) {
-      // The result and its provenance are rendered by the server: fetch the page again.
+    const renderedFinal = FINAL.has(status.dataset.renderedState || "");
+    if (FINAL.has(job.state) && !renderedFinal) {
+      // Attempts, result and provenance are rendered by the server: fetch the page again.
+      status.dataset.renderedState = job.state;
       setTimeout(() => location.reload(), 300);
     }
   }

@@ -12,6 +12,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         with request_context(source="cli"):
             result = seed_demo(log=lambda line: self.stdout.write(line))
+            from apps.accounts.models import User
+            from apps.review.demo import seed_review_demo
+
+            users = {
+                "producer": result.producer,
+                "staff": result.staff,
+                "sam": User.objects.get(email="sam@northlight.example"),
+                "ines": User.objects.get(email="ines@northlight.example"),
+            }
+            seed_review_demo(
+                project=result.project, users=users, log=lambda line: self.stdout.write(line)
+            )
         verb = "created" if result.created else "kept"
         self.stdout.write(self.style.SUCCESS(f"demo data {verb}"))
         self.stdout.write(f"  partner login: {result.producer.email} / {DEMO_PASSWORD}")
