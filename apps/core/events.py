@@ -16,16 +16,29 @@ def organization_group(organization_id: int) -> str:
     return f"org.{organization_id}"
 
 
-def send_organization_event(organization_id: int, event: dict[str, Any]) -> None:
+def project_group(project_id: int) -> str:
+    return f"project.{project_id}"
+
+
+def send_group_event_after_commit(group: str, message_type: str, event: dict[str, Any]) -> None:
+    """Group send through the channel layer once the current transaction commits."""
+
     def send() -> None:
         layer = get_channel_layer()
         if layer is None:
             return
         try:
-            async_to_sync(layer.group_send)(
-                organization_group(organization_id), {"type": "org.event", "event": event}
-            )
+            async_to_sync(layer.group_send)(group, {"type": message_type, "event": event})
         except Exception:  # the write is committed; a lost live event only delays a refresh
             logger.exception("could not send live event %s", event.get("type"))
 
     transaction.on_commit(send)
+
+
+def send_organization_event(organization_id: int, event: dict[str, Any]) -> None:
+    send_group_event_after_commit(organization_group(organization_id), "org.event", event)
+
+
+def send_project_event(project_id: int, event: dict[str, Any]) -> None:
+    """To every socket following the project (render jobs, logs, versions)."""
+    send_group_event_after_commit(project_group(project_id), "project.event", event)
