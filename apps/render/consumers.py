@@ -12,14 +12,13 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from apps.core.consumers import BacklotConsumer
+from apps.core.events import project_group
 from apps.production.models import Project
-from apps.render.events import project_group
 from apps.tenancy.scope import tenant_scope
 from apps.tenancy.selectors import memberships_of_user
 
 CLOSE_NOT_FOUND = 4404
 CLOSE_UNAUTHENTICATED = 4401
-MAX_MESSAGE_BYTES = 4096
 
 
 @database_sync_to_async
@@ -57,24 +56,12 @@ class ProjectEventsConsumer(BacklotConsumer):
             )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is None or len(text_data.encode()) > MAX_MESSAGE_BYTES:
-            await self._error("Messages must be JSON text of at most 4 KiB.")
-            return
-        try:
-            message = json.loads(text_data)
-        except json.JSONDecodeError:
-            await self._error("Malformed JSON.")
-            return
-        if not isinstance(message, dict) or message.get("type") != "ping":
-            await self._error("Unknown message type; this channel only accepts 'ping'.")
+        if not await self.is_ping(text_data):
             return
         if self.project_id is None or not await _can_follow(self.scope["user"], self.project_id):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         await self.send(json.dumps({"type": "pong"}))
-
-    async def _error(self, message: str) -> None:
-        await self.send(json.dumps({"type": "error", "message": message}))
 
     async def project_event(self, event: dict[str, Any]) -> None:
         await self.send(json.dumps(event["event"]))

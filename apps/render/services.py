@@ -19,10 +19,10 @@ from apps.audit.services import audit_record
 from apps.beta.features import FEATURES, operation_feature_key
 from apps.beta.selectors import require_can_submit_jobs, require_feature
 from apps.core.errors import BacklotError, Conflict, ValidationFailed
+from apps.core.events import send_project_event
 from apps.media.models import MediaFile, MediaState
 from apps.production.models import Character, ConsentRecord, Project, Shot
 from apps.render import conf
-from apps.render.events import send_project_event
 from apps.render.models import (
     FINAL_JOB_STATES,
     OPEN_JOB_STATES,

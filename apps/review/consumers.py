@@ -119,8 +119,7 @@ class ReviewConsumer(BacklotConsumer):
             await self.close(code=CLOSE_ACCESS_REVOKED)
             return
         self.bucket = TokenBucket()
-        self.user_id = user.pk
-        await self.channel_layer.group_add(f"user.{user.pk}", self.channel_name)
+        await self.join_user_group(user)
         await self.channel_layer.group_add(
             services.review_group(self.session_id), self.channel_name
         )

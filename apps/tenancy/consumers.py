@@ -14,7 +14,6 @@ from apps.tenancy.selectors import access_membership_by_slug
 
 CLOSE_NOT_FOUND = 4404
 CLOSE_UNAUTHENTICATED = 4401
-MAX_MESSAGE_BYTES = 4096
 
 
 @database_sync_to_async
@@ -56,16 +55,7 @@ class OrganizationEventsConsumer(BacklotConsumer):
             )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is None or len(text_data.encode()) > MAX_MESSAGE_BYTES:
-            await self._error("Messages must be JSON text of at most 4 KiB.")
-            return
-        try:
-            message = json.loads(text_data)
-        except json.JSONDecodeError:
-            await self._error("Malformed JSON.")
-            return
-        if not isinstance(message, dict) or message.get("type") != "ping":
-            await self._error("Unknown message type; this channel only accepts 'ping'.")
+        if not await self.is_ping(text_data):
             return
         # Membership is re-checked on every message: a removed member stops receiving.
         organization_id = await _membership_organization_id(
@@ -75,9 +65,6 @@ class OrganizationEventsConsumer(BacklotConsumer):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         await self.send(json.dumps({"type": "pong"}))
-
-    async def _error(self, message: str) -> None:
-        await self.send(json.dumps({"type": "error", "message": message}))
 
     async def org_event(self, event: dict[str, Any]) -> None:
         await self.send(json.dumps(event["event"]))
