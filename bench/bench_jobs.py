@@ -89,13 +89,13 @@ def run() -> list[dict[str, Any]]:
 
     call_command("migrate", database="owner", verbosity=0, interactive=False)
 
-    from apps.render import services
+    from apps.render import pools, submission
     from apps.render.models import Job, JobState
     from apps.tenancy.scope import tenant_scope
     from tests.factories import make_partner
 
     partner = make_partner("bench")
-    pool = services.pool_create(
+    pool = pools.pool_create(
         actor=None, name=f"bench-{uuid.uuid4().hex[:8]}", capacity=1, price_per_gpu_second="0"
     )
     settings_used = {
@@ -112,7 +112,12 @@ def run() -> list[dict[str, Any]]:
         "plain_celery_tasks": PLAIN_TASKS,
     }
     platform_env = dict(os.environ)
-    keep = ("REDIS_URL", "CELERY_BROKER_URL", "S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID")
+    keep: tuple[str, ...] = (
+        "REDIS_URL",
+        "CELERY_BROKER_URL",
+        "S3_ENDPOINT_URL",
+        "S3_ACCESS_KEY_ID",
+    )
     keep += ("S3_SECRET_ACCESS_KEY", "S3_BUCKET", "S3_REGION")
     worker_env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
     worker_env.update({k: os.environ[k] for k in keep if k in os.environ})
@@ -120,7 +125,7 @@ def run() -> list[dict[str, Any]]:
 
     def submit() -> int:
         with tenant_scope(partner.organization.pk, user_id=partner.producer.pk):
-            job = services.job_submit(
+            job = submission.job_submit(
                 actor=partner.producer,
                 project=partner.project,
                 shot=partner.shot,

@@ -36,9 +36,9 @@ def _setup() -> tuple[Any, Any, str]:
 
     call_command("migrate", database="owner", verbosity=0, interactive=False)
     from apps.production.services import version_create
-    from apps.review.services import session_create
-    from apps.tenancy.models import Role
+    from apps.review.sessions import session_create
     from apps.tenancy.scope import tenant_scope
+    from apps.tenancy.selectors import members_of_current_organization
     from tests.factories import make_partner
     from tests.review.conftest import session_cookie
 
@@ -46,8 +46,7 @@ def _setup() -> tuple[Any, Any, str]:
     with tenant_scope(partner.organization.pk, user_id=partner.owner.pk):
         version = version_create(actor=partner.owner, shot=partner.shot, source="upload")
         session = session_create(
-            actor=partner.owner,
-            role=Role.OWNER,
+            actor=members_of_current_organization().get(user=partner.owner),
             project=partner.project,
             title="bench room",
             version_ids=[version.pk],
@@ -172,7 +171,7 @@ def _rows(
 
 
 def run() -> list[dict[str, Any]]:
-    from tests.review.servers import asgi_servers
+    from tests.live_server import asgi_servers
 
     session, version, cookie = _setup()
     rows: list[dict[str, Any]] = []

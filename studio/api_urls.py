@@ -16,7 +16,9 @@ from apps.beta.api import (
 )
 from apps.interchange.api import CutImportViewSet, SequenceExportViewSet
 from apps.media.api import MediaViewSet, UploadViewSet
-from apps.production.api import ProjectViewSet, SequenceViewSet, ShotViewSet, VersionViewSet
+from apps.media.version_api import VersionViewSet
+from apps.production.api import ProjectViewSet, SequenceViewSet, ShotViewSet
+from apps.production.shares_api import ProjectShareViewSet
 from apps.render.api import JobViewSet, PoolViewSet, VersionProvenanceViewSet
 from apps.review.api import (
     DecisionViewSet,
@@ -24,7 +26,7 @@ from apps.review.api import (
     NotificationViewSet,
     ReviewSessionViewSet,
 )
-from apps.tenancy.api import MemberViewSet, OrganizationViewSet, ProjectShareViewSet
+from apps.tenancy.api import MemberViewSet, OrganizationViewSet
 
 LIST: dict[str, Any] = {"get": "list"}
 LIST_CREATE: dict[str, Any] = {"get": "list", "post": "create"}

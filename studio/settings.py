@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "apps.assist",
     "apps.review",
     "apps.beta",
+    "apps.web",
 ]
 
 MIDDLEWARE = [
@@ -108,7 +109,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "apps.core.context_processors.backlot",
+                "apps.web.context_processors.backlot",
             ],
         },
     }
@@ -296,7 +297,7 @@ LOG_LEVEL = env("LOG_LEVEL", "INFO")
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "apps.core.logging.RequestContextFilter"}},
+    "filters": {"request_context": {"()": "apps.tenancy.logging.RequestContextFilter"}},
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",

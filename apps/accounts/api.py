@@ -9,8 +9,8 @@ from rest_framework.response import Response
 
 from apps.accounts import selectors, services
 from apps.accounts.models import ApiToken, User
-from apps.core.api.base import UserScopedViewSet
 from apps.tenancy.selectors import memberships_of_user
+from apps.tenancy.viewsets import UserScopedViewSet
 
 
 class MembershipSummarySerializer(serializers.Serializer[Any]):

@@ -6,12 +6,12 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from apps.tenancy.selectors import is_studio_staff
+
 EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/metrics")
 
 
 def requires_two_factor(user: object) -> bool:
-    from apps.tenancy.selectors import is_studio_staff
-
     return bool(getattr(user, "is_authenticated", False)) and (
         bool(getattr(user, "is_staff", False)) or is_studio_staff(user)
     )

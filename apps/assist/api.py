@@ -11,12 +11,10 @@ from rest_framework.response import Response
 from apps.assist import services, sources
 from apps.assist.models import AIPolicy, AssistCall, Suggestion
 from apps.assist.registry import configured_providers
-from apps.core.api.base import OrganizationScopedViewSet
 from apps.core.errors import ValidationFailed
 from apps.production.selectors import access_project_by_id
-from apps.tenancy.models import Role
-
-ASSIST_USERS = frozenset({Role.OWNER, Role.PRODUCER, Role.ARTIST, Role.REVIEWER, Role.BETA_ADMIN})
+from apps.tenancy.policy import Capability
+from apps.tenancy.viewsets import OrganizationScopedViewSet
 
 
 class AIPolicySerializer(serializers.ModelSerializer[AIPolicy]):
@@ -37,7 +35,7 @@ class AIPolicyViewSet(OrganizationScopedViewSet):
 
     model = AIPolicy
     serializer_class = AIPolicySerializer
-    write_roles = frozenset({Role.OWNER})
+    write_capability = Capability.ASSIST_CONFIGURE
 
     def retrieve(self, request: Request, **kwargs: Any) -> Response:
         project = access_project_by_id(int(self.kwargs["project_pk"]))
@@ -114,7 +112,7 @@ class AssistViewSet(OrganizationScopedViewSet):
 
     model = Suggestion
     serializer_class = SuggestionSerializer
-    write_roles = ASSIST_USERS
+    write_capability = Capability.ASSIST_USE
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -211,7 +209,7 @@ class SuggestionViewSet(
 ):
     model = Suggestion
     serializer_class = SuggestionSerializer
-    write_roles = ASSIST_USERS
+    write_capability = Capability.ASSIST_USE
 
     def scoped_queryset(self) -> Any:
         project = access_project_by_id(int(self.kwargs["project_pk"]))

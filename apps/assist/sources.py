@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.core.errors import NotFound
+from apps.core.timecode import frames_to_timecode, supports_drop_frame
 from apps.production.models import Project
 from apps.production.selectors import access_version_by_id
 from apps.review import selectors as review
@@ -13,11 +14,9 @@ from apps.tenancy.models import Membership
 
 def _timecode(project: Project, frame: int) -> str:
     try:
-        from apps.core.timecode import frames_to_timecode, supports_drop_frame
-
         rate = project.frame_rate
         return str(frames_to_timecode(frame, rate, drop_frame=supports_drop_frame(rate)))
-    except (ImportError, ValueError, TypeError):
+    except (ValueError, TypeError):
         return ""
 
 

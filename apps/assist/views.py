@@ -12,13 +12,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from apps.assist import services, sources
-from apps.assist.api import ASSIST_USERS
 from apps.assist.models import AssistCall, Suggestion
 from apps.assist.registry import configured_providers
 from apps.core.errors import BacklotError, Forbidden, NotFound
 from apps.production.selectors import access_project_by_id
 from apps.review.selectors import sessions_of_project
 from apps.tenancy.models import Membership, Role
+from apps.tenancy.policy import Capability, can
 from apps.tenancy.web import organization_page
 
 
@@ -48,7 +48,7 @@ def _handle_post(request: HttpRequest, membership: Membership, project: Any) -> 
         )
         messages.success(request, "AI policy saved.")
         return
-    if membership.role not in ASSIST_USERS:
+    if not can(membership, Capability.ASSIST_USE):
         raise Forbidden("Your role can read suggestions but not ask for or decide them.")
     if action in ("task_list", "summary"):
         source = request.POST.get("source", "")
@@ -139,7 +139,7 @@ def assist_page(request: HttpRequest, membership: Membership, project_id: int) -
             "sessions": sessions_of_project(project),
             "suggestions": Suggestion.objects.filter(project=project).select_related("call")[:20],
             "calls": AssistCall.objects.filter(project=project)[:15],
-            "can_assist": membership.role in ASSIST_USERS,
+            "can_assist": can(membership, Capability.ASSIST_USE),
             "is_owner": membership.role == Role.OWNER,
             "policy_json": json.dumps(policy.as_dict()),
         },

@@ -9,10 +9,11 @@ from rest_framework.response import Response
 
 from apps.audit.models import AuditEntry
 from apps.audit.selectors import all_audit_entries_readable, audit_entries_for_scope
-from apps.core.api.base import OrganizationScopedViewSet, UserScopedViewSet
+from apps.audit.services import audit_record
 from apps.core.errors import NotFound
-from apps.tenancy.models import Role
+from apps.tenancy.policy import Capability
 from apps.tenancy.selectors import is_beta_admin
+from apps.tenancy.viewsets import OrganizationScopedViewSet, UserScopedViewSet
 
 
 class AuditEntrySerializer(serializers.ModelSerializer[AuditEntry]):
@@ -49,7 +50,7 @@ class OrganizationAuditViewSet(mixins.ListModelMixin, OrganizationScopedViewSet)
 
     model = AuditEntry
     serializer_class = AuditEntrySerializer
-    read_roles = frozenset({Role.OWNER, Role.BETA_ADMIN})
+    read_capability = Capability.AUDIT_READ
     filterset_class = AuditFilter
 
     def scoped_queryset(self) -> Any:
@@ -65,8 +66,6 @@ class StaffAuditViewSet(UserScopedViewSet):
     def list(self, request: Request) -> Response:
         if not is_beta_admin(request.user):
             raise NotFound("Not found.")
-        from apps.audit.services import audit_record
-
         audit_record(action="audit.read_all", actor=request.user)
         with all_audit_entries_readable() as entries:
             queryset = entries.select_related("organization")

@@ -9,15 +9,17 @@ from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.beta import reports, selectors, services
+from apps.beta import reports, selectors
 from apps.beta.features import FEATURES
+from apps.beta.feedback import feedback_create
+from apps.beta.invitations import invitation_create, invitation_revoke, partner_invite
 from apps.beta.models import BetaProfile, BetaStatus, Feedback, FeedbackSubject, Invitation
-from apps.core.api.base import ALL_ROLES, OrganizationScopedViewSet, UserScopedViewSet
+from apps.beta.suspension import beta_profile_update
 from apps.core.errors import NotFound
-from apps.tenancy.models import PARTNER_ROLES, Role
+from apps.tenancy.models import PARTNER_ROLES
+from apps.tenancy.policy import Capability
 from apps.tenancy.selectors import is_beta_admin
-
-OWNER_ONLY = frozenset({Role.OWNER})
+from apps.tenancy.viewsets import OrganizationScopedViewSet, UserScopedViewSet
 
 
 class InvitationSerializer(serializers.ModelSerializer[Invitation]):
@@ -54,8 +56,8 @@ class InvitationViewSet(
 
     model = Invitation
     serializer_class = InvitationSerializer
-    read_roles = OWNER_ONLY
-    write_roles = OWNER_ONLY
+    read_capability = Capability.BETA_ACCOUNT
+    write_capability = Capability.BETA_ACCOUNT
 
     def scoped_queryset(self) -> Any:
         return selectors.invitations_of_current_organization()
@@ -64,7 +66,7 @@ class InvitationViewSet(
     def create(self, request: Request, **kwargs: Any) -> Response:
         payload = InvitationCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        invitation, _ = services.invitation_create(
+        invitation, _ = invitation_create(
             organization=self.organization,
             email=payload.validated_data["email"],
             role=payload.validated_data["role"],
@@ -76,7 +78,7 @@ class InvitationViewSet(
     @extend_schema(responses={200: InvitationSerializer})
     def destroy(self, request: Request, **kwargs: Any) -> Response:
         invitation = selectors.access_invitation_by_id(int(self.kwargs["pk"]))
-        invitation = services.invitation_revoke(invitation=invitation, actor=request.user)
+        invitation = invitation_revoke(invitation=invitation, actor=request.user)
         return Response(InvitationSerializer(invitation).data)
 
 
@@ -114,8 +116,8 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiza
 
     model = Feedback
     serializer_class = FeedbackSerializer
-    read_roles = frozenset({Role.OWNER, Role.PRODUCER})
-    write_roles = ALL_ROLES
+    read_capability = Capability.FEEDBACK_READ
+    write_capability = Capability.FEEDBACK_SEND
 
     def scoped_queryset(self) -> Any:
         return selectors.feedback_of_current_organization()
@@ -124,7 +126,7 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiza
     def create(self, request: Request, **kwargs: Any) -> Response:
         payload = FeedbackCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        feedback = services.feedback_create(user=request.user, **payload.validated_data)
+        feedback = feedback_create(user=request.user, **payload.validated_data)
         return Response(FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
 
 
@@ -208,7 +210,7 @@ class StaffPartnerViewSet(UserScopedViewSet):
         payload = StaffPartnerCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        organization, _ = services.partner_invite(
+        organization, _ = partner_invite(
             name=data["name"],
             owner_email=data["owner_email"],
             actor=request.user,
@@ -231,7 +233,7 @@ class StaffPartnerViewSet(UserScopedViewSet):
         payload = StaffPartnerUpdateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        services.beta_profile_update(
+        beta_profile_update(
             organization=profile.partner,
             actor=request.user,
             status=data.get("status"),

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.beta.agreements import agreement_publish
+from apps.beta.gates import cohort_create
 from apps.beta.models import Agreement, BetaProfile, BetaStatus, Cohort
-from apps.beta.services import agreement_publish, beta_profile_update, cohort_create
+from apps.beta.suspension import beta_profile_update
 from apps.tenancy.models import Organization, OrganizationKind
 
 DEMO_NDA_KEY = "nda"

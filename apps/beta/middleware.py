@@ -20,6 +20,7 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from rest_framework.exceptions import AuthenticationFailed
 
+from apps.accounts.authentication import ApiTokenAuthentication
 from apps.beta.selectors import Refusal, access_refusal
 
 EXEMPT_PREFIXES = (
@@ -47,8 +48,6 @@ def _organization_slug(path: str) -> str | None:
 
 def _api_user(request: HttpRequest) -> Any:
     """API calls authenticate in DRF, after middleware: resolve token users here too."""
-    from apps.accounts.authentication import ApiTokenAuthentication
-
     try:
         found = ApiTokenAuthentication().authenticate(request)  # type: ignore[arg-type]
     except AuthenticationFailed:

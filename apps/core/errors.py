@@ -35,3 +35,9 @@ class Forbidden(BacklotError):
 class Conflict(BacklotError):
     status_code = 409
     code = "conflict"
+
+
+class OutOfScope(RuntimeError):
+    """Data of another scope was touched (e.g. a row written into another tenant). Shown as
+    not found: a caller must not learn that the other scope's data exists. The tenancy
+    layer raises its own subclass; core only knows how to present it."""

@@ -11,12 +11,12 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.api.base import OrganizationScopedViewSet
 from apps.core.errors import NotFound, ValidationFailed
 from apps.interchange import edit, selectors, services
 from apps.interchange.models import CutImport
 from apps.production.models import Sequence
 from apps.production.selectors import access_project_by_id, sequences_of_project
+from apps.tenancy.viewsets import OrganizationScopedViewSet
 
 
 class CutImportSerializer(serializers.ModelSerializer[CutImport]):

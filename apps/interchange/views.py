@@ -8,16 +8,16 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from apps.core.api.base import PARTNER_WRITERS
 from apps.core.errors import BacklotError, Forbidden
 from apps.interchange import edit, selectors, services
 from apps.production.selectors import access_project_by_id, sequences_of_project
 from apps.tenancy.models import Membership
+from apps.tenancy.policy import Capability, can
 from apps.tenancy.web import organization_page
 
 
 def _require_writer(membership: Membership) -> None:
-    if membership.role not in PARTNER_WRITERS:
+    if not can(membership, Capability.PRODUCTION_WRITE):
         raise Forbidden("Only owners and producers can import cuts.")
 
 
@@ -60,7 +60,7 @@ def editorial_page(request: HttpRequest, membership: Membership, project_id: int
                 ("otio", "OpenTimelineIO"),
                 ("ccc", "CDL collection (.ccc)"),
             ],
-            "can_import": membership.role in PARTNER_WRITERS,
+            "can_import": can(membership, Capability.PRODUCTION_WRITE),
             "accepted": ", ".join(sorted(edit.EXTENSIONS)),
         },
     )
@@ -95,6 +95,6 @@ def editorial_import_page(
             "project": project,
             "cut_import": cut_import,
             "counts": counts,
-            "can_apply": membership.role in PARTNER_WRITERS,
+            "can_apply": can(membership, Capability.PRODUCTION_WRITE),
         },
     )

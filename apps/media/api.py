@@ -1,4 +1,4 @@
-"""Uploads and media over the REST API (thin: every write goes through apps.media.services)."""
+"""Uploads and media over the REST API (thin: writes go through apps.media.uploads and links)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.api.base import OrganizationScopedViewSet
 from apps.core.errors import ValidationFailed
-from apps.media import selectors, services
-from apps.media.models import UPLOAD_KIND_CHOICES, MediaFile
+from apps.media import links, selectors, uploads
+from apps.media.models import UPLOAD_KIND_CHOICES, MediaFile, MediaKind
 from apps.production.selectors import access_project_by_id, access_shot_by_id
-from apps.tenancy.models import Role
-
-UPLOADERS = frozenset({Role.OWNER, Role.PRODUCER, Role.ARTIST})
+from apps.tenancy.policy import Capability
+from apps.tenancy.viewsets import OrganizationScopedViewSet
 
 
 class MediaSerializer(serializers.ModelSerializer[MediaFile]):
@@ -106,7 +104,7 @@ class UploadStartSerializer(serializers.Serializer[Any]):
     shot = serializers.IntegerField()
     filename = serializers.CharField(max_length=255)
     size = serializers.IntegerField(help_text="Exact size of the file in bytes.")
-    kind = serializers.ChoiceField(choices=UPLOAD_KIND_CHOICES, default="plate")
+    kind = serializers.ChoiceField(choices=UPLOAD_KIND_CHOICES, default=MediaKind.PLATE.value)
     color_space = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -126,7 +124,7 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizati
 
     model = MediaFile
     serializer_class = UploadSerializer
-    write_roles = UPLOADERS
+    write_capability = Capability.MEDIA_UPLOAD
 
     def scoped_queryset(self) -> Any:
         project = access_project_by_id(int(self.kwargs["project_pk"]))
@@ -157,12 +155,12 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizati
         shot = access_shot_by_id(data["shot"])
         if shot.project_id != project.pk:
             raise ValidationFailed("Choose a shot of this project.", field="shot")
-        media = services.upload_start(
+        media = uploads.upload_start(
             actor=request.user,
             shot=shot,
             filename=data["filename"],
             size=data["size"],
-            kind=data["kind"],
+            kind=MediaKind(data["kind"]),
             color_space=data["color_space"],
         )
         body = dict(UploadSerializer(media).data)
@@ -193,19 +191,19 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizati
         media = self._upload()
         payload = PartsRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        urls = services.upload_part_urls(
+        urls = uploads.upload_part_urls(
             actor=request.user, media=media, part_numbers=payload.validated_data["parts"]
         )
         return Response({"parts": urls})
 
     @extend_schema(request=None, responses={200: MediaSerializer})
     def complete(self, request: Request, **kwargs: Any) -> Response:
-        media = services.upload_complete(actor=request.user, media=self._upload())
+        media = uploads.upload_complete(actor=request.user, media=self._upload())
         return Response(MediaSerializer(media).data)
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, **kwargs: Any) -> Response:
-        services.upload_abort(actor=request.user, media=self._upload())
+        uploads.upload_abort(actor=request.user, media=self._upload())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -241,7 +239,5 @@ class MediaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizatio
         purpose = request.query_params.get("purpose", "play")
         if purpose not in ("play", "download"):
             raise ValidationFailed("purpose is play or download.", field="purpose")
-        url = services.media_signed_url(
-            actor=request.user, role=self.membership.role, media_id=media.pk, purpose=purpose
-        )
-        return Response({"url": url, "expires_in": services.MAX_LINK_SECONDS})
+        url = links.media_signed_url(actor=self.membership, media_id=media.pk, purpose=purpose)
+        return Response({"url": url, "expires_in": links.MAX_LINK_SECONDS})

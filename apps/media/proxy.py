@@ -18,34 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from apps.core.colorspace import needs_display_transform, ocio_config
 from apps.media.validation import FORMATS, MOVIE
-
-OCIO_CONFIG = "studio-config-latest"
-# Encodings of the built-in config that need a display transform before viewing.
-SCENE_ENCODINGS = {"scene-linear", "log"}
-
-
-@functools.lru_cache(maxsize=1)
-def ocio_config() -> Any:
-    import PyOpenColorIO as ocio
-
-    return ocio.Config.CreateFromBuiltinConfig(OCIO_CONFIG)
-
-
-def color_space_names() -> list[str]:
-    return [cs.getName() for cs in ocio_config().getColorSpaces()]
-
-
-def canonical_color_space(name: str) -> str | None:
-    """The config's name for a colour space name or alias, or None when unknown."""
-    space = ocio_config().getColorSpace(name.strip()) if name.strip() else None
-    return space.getName() if space is not None else None
-
-
-def needs_display_transform(color_space: str) -> bool:
-    space = ocio_config().getColorSpace(color_space)
-    return space is not None and space.getEncoding() in SCENE_ENCODINGS
-
 
 LUT_SIZE = 65
 SHAPER_SPACE = "ACEScct"

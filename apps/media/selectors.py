@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from apps.core.errors import NotFound
 from apps.media import storage
@@ -76,8 +77,6 @@ def posters_of_versions(version_ids: list[int]) -> dict[int, MediaFile]:
 
 def viewer_proxy_of(source: MediaFile, user: Any) -> MediaFile | None:
     """Today's review proxy of `source` watermarked for `user`, if made."""
-    from django.utils import timezone
-
     return (
         MediaFile.objects.filter(
             derived_from=source,

@@ -158,5 +158,11 @@ def object_upload(path: Any, key: str, *, content_type: str) -> None:
     )
 
 
+def object_put(key: str, content: bytes, *, content_type: str) -> None:
+    s3_client().put_object(
+        Bucket=settings.S3_BUCKET, Key=key, Body=content, ContentType=content_type
+    )
+
+
 def object_delete(key: str) -> None:
     s3_client().delete_object(Bucket=settings.S3_BUCKET, Key=key)

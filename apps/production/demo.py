@@ -69,7 +69,7 @@ def _ensure_member(organization: Organization, user: User, role: str) -> None:
         membership_create(organization=organization, user=user, role=role, actor=None)
 
 
-def seed_demo(*, log: Any = print) -> DemoResult:
+def seed_demo_production(*, log: Any = print) -> DemoResult:
     studio = _organization("backlot-studio", "Backlot Studio", OrganizationKind.STUDIO)
     partner = _organization("northlight", "Northlight Pictures", OrganizationKind.PARTNER)
     producer, _ = _user(DEMO_PARTNER_EMAIL, "Maya Okafor")
@@ -113,66 +113,7 @@ def seed_demo(*, log: Any = print) -> DemoResult:
             log(f"  sequence {code}: {4 + index} shots")
         project_share_create(project=project, grantee=studio, actor=producer)
         log("  shared Ember Falls with Backlot Studio for review")
-    with tenant_scope(partner.pk, user_id=producer.pk):
-        seed_demo_media(project=project, actor=producer, log=log)
     return DemoResult(partner, studio, producer, staff, project, created=True)
 
 
-# (shot index, generator, file name, source colour space, versions)
-DEMO_MEDIA = [
-    (0, "prores", "EF_010_plate.mov", "", 2),
-    (1, "h264", "EF_020_plate.mov", "", 1),
-    (2, "exr", "EF_030_crowd_element.exr", "ACEScg", 1),
-    (3, "prores_log", "EF_040_plate_logc4.mov", "ARRI LogC4", 1),
-]
-
-
-def seed_demo_media(*, project: Project, actor: Any, log: Any = print) -> int:
-    """Short low-res clips rendered procedurally, ingested through the real pipeline:
-    quarantine, validation (probe) and proxy (H.264, poster, filmstrip)."""
-    import tempfile
-    from fractions import Fraction
-    from pathlib import Path
-
-    from apps.media import samples
-    from apps.media.services import media_ingest_file, media_make_proxy, media_validate
-    from apps.tenancy.scope import require_scope
-
-    organization_id = require_scope().organization_id
-    shots = list(project.shots.order_by("sequence__code", "code")[: len(DEMO_MEDIA)])
-    made = 0
-    with tempfile.TemporaryDirectory(prefix="backlot-demo-") as work:
-        for index, generator, filename, color_space, count in DEMO_MEDIA:
-            if index >= len(shots):
-                continue
-            shot = shots[index]
-            for take in range(count):
-                path = Path(work) / f"{take}_{filename}"
-                if generator == "exr":
-                    samples.make_exr(path, width=480, height=270, index=take * 5)
-                else:
-                    samples.make_movie(
-                        path,
-                        codec="h264" if generator == "h264" else "prores",
-                        frames=min(48, shot.frame_count),
-                        width=480,
-                        height=270,
-                        rate=Fraction(24000, 1001),
-                        seed=index * 3 + take,
-                    )
-                media = media_ingest_file(
-                    actor=actor,
-                    shot=shot,
-                    path=path,
-                    filename=filename,
-                    color_space=color_space,
-                    description=f"{filename} (take {take + 1})",
-                )
-                media_validate(organization_id=organization_id, media_id=media.pk)
-                media_make_proxy(organization_id=organization_id, media_id=media.pk)
-                made += 1
-            log(f"  {shot.code}: {count} version(s) with proxies from {filename}")
-    return made
-
-
-__all__ = ["DEMO_PASSWORD", "Membership", "seed_demo"]
+__all__ = ["DEMO_PASSWORD", "Membership", "seed_demo_production"]

@@ -7,8 +7,10 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from apps.audit.services import audit_record
+from apps.core.colorspace import canonical_color_space
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.events import send_organization_event
+from apps.core.timecode import TimecodeError, frames_to_timecode, parse_timecode, timecode_to_frames
 from apps.production.models import (
     Character,
     Project,
@@ -43,8 +45,6 @@ def parse_frame_rate(value: str | int | Fraction) -> Fraction:
 
 def validate_color_space(name: str) -> str:
     """A colour space (or alias) of OpenColorIO's built-in ACES studio config, as named there."""
-    from apps.media.proxy import canonical_color_space
-
     canonical = canonical_color_space(name or "")
     if canonical is None:
         raise ValidationFailed(
@@ -56,13 +56,6 @@ def validate_color_space(name: str) -> str:
 
 def validate_start_timecode(label: str, rate: Fraction) -> str:
     """HH:MM:SS:FF (';' before the frames for drop-frame, only at 29.97 and 59.94)."""
-    from apps.core.timecode import (
-        TimecodeError,
-        frames_to_timecode,
-        parse_timecode,
-        timecode_to_frames,
-    )
-
     try:
         parsed = parse_timecode(label or "")
         if parsed.negative:

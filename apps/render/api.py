@@ -12,14 +12,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.api.base import OrganizationScopedViewSet
 from apps.core.errors import NotFound, ValidationFailed
 from apps.production.selectors import access_project_by_id, access_shot_by_id
-from apps.render import selectors, services
+from apps.render import selectors, submission
 from apps.render.models import Job, JobLog, JobState, Pool
-from apps.tenancy.models import Role
-
-JOB_WRITERS = frozenset({Role.OWNER, Role.PRODUCER, Role.ARTIST})
+from apps.tenancy.policy import Capability
+from apps.tenancy.viewsets import OrganizationScopedViewSet
 
 
 class PoolSerializer(serializers.ModelSerializer[Pool]):
@@ -130,7 +128,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationS
     model = Job
     serializer_class = JobSerializer
     filterset_class = JobFilter
-    write_roles = JOB_WRITERS
+    write_capability = Capability.RENDER_SUBMIT
 
     def project(self) -> Any:
         return access_project_by_id(int(self.kwargs["project_pk"]))
@@ -158,7 +156,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationS
             )
             if character is None:
                 raise ValidationFailed("Choose a character of this project.", field="character")
-        job = services.job_submit(
+        job = submission.job_submit(
             actor=request.user,
             project=project,
             shot=shot,
@@ -176,13 +174,13 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationS
     @extend_schema(request=None, responses={200: JobSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, **kwargs: Any) -> Response:
-        job = services.job_cancel(actor=request.user, job=self.job())
+        job = submission.job_cancel(actor=request.user, job=self.job())
         return Response(JobSerializer(selectors.access_job_by_id(job.pk)).data)
 
     @extend_schema(request=None, responses={200: JobSerializer})
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, **kwargs: Any) -> Response:
-        job = services.job_retry(actor=request.user, job=self.job())
+        job = submission.job_retry(actor=request.user, job=self.job())
         return Response(JobSerializer(selectors.access_job_by_id(job.pk)).data)
 
     @extend_schema(

@@ -17,8 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.media.models import MediaFile, MediaState
+from apps.media.files import media_file_register
+from apps.media.models import MediaFile, MediaKind, MediaState
+from apps.production.models import VersionSource
 from apps.production.services import version_create
+from apps.render.events import emit_job, job_log
 from apps.render.models import (
     ACTIVE_JOB_STATES,
     Attempt,
@@ -27,18 +30,26 @@ from apps.render.models import (
     JobState,
     Provenance,
 )
-from apps.render.scheduler import dispatch_after_commit, output_prefix
-from apps.render.services import emit_job, job_log, money, stop_attempt_after_commit
+from apps.render.pools import gpu_cost
+from apps.render.scheduler import dispatch_after_commit, output_prefix, stop_attempt_after_commit
 from apps.tenancy.scope import tenant_scope
 
 logger = logging.getLogger(__name__)
 
 REPORT_TYPES = {"started", "progress", "heartbeat", "log", "result", "failed", "cancelled"}
-MEDIA_KINDS = {"render", "matte", "reference", "document", "element"}
+# What a worker may declare its outputs to be; anything else is recorded as a render.
+OUTPUT_KINDS = frozenset(
+    {MediaKind.RENDER, MediaKind.MATTE, MediaKind.REFERENCE, MediaKind.DOCUMENT, MediaKind.ELEMENT}
+)
 
 
 class MalformedReport(ValueError):
     pass
+
+
+def output_kind(value: Any) -> MediaKind:
+    kind = str(value or "")
+    return MediaKind(kind) if kind in OUTPUT_KINDS else MediaKind.RENDER
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -160,30 +171,29 @@ def _succeed(job: Job, attempt: Attempt, report: dict[str, Any], now: datetime) 
             return
     gpu_seconds = max(0.0, float(report.get("gpu_seconds") or 0))
     price = job.pool.price_per_gpu_second
-    cost = money(Decimal(str(gpu_seconds)) * price)
+    cost = gpu_cost(job.pool, gpu_seconds)
     version = None
     media: list[MediaFile] = []
     if outputs:
         version = version_create(
             actor=None,
             shot=job.shot,
-            source="render",
+            source=VersionSource.RENDER,
             source_job_id=job.pk,
             description=f"{job.operation} (render job {job.pk})",
         )
         for output in outputs:
-            kind = str(output.get("kind") or "render")
             media.append(
-                MediaFile.objects.create(
+                media_file_register(
                     organization_id=job.organization_id,
                     project_id=job.project_id,
-                    version=version,
-                    kind=kind if kind in MEDIA_KINDS else "render",
+                    version_id=version.pk,
+                    kind=output_kind(output.get("kind")),
                     state=MediaState.READY,
-                    original_filename=str(output.get("filename") or "output")[:255],
-                    content_type=str(output.get("content_type") or "")[:100],
+                    original_filename=str(output.get("filename") or "output"),
+                    content_type=str(output.get("content_type") or ""),
                     size=int(output.get("size") or 0),
-                    sha256=str(output.get("sha256") or "")[:64],
+                    sha256=str(output.get("sha256") or ""),
                     storage_key=str(output["key"]),
                     validated_at=now,
                 )

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from apps.tenancy.models import TenantModel
+from gpu_workers.celery_app import pool_queue
 
 
 class DeviceKind(models.TextChoices):
@@ -50,8 +51,6 @@ class Pool(models.Model):
 
     @property
     def queue(self) -> str:
-        from gpu_workers.celery_app import pool_queue
-
         return pool_queue(self.name)
 
 

@@ -16,6 +16,7 @@ old attempt is flagged on the broker so that a late worker skips or stops it.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,13 +26,16 @@ from decimal import Decimal
 from typing import Any
 
 import redis
+from celery import current_app
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.production.models import ConsentRecord
 from apps.render import conf
+from apps.render.consent import consent_still_valid
+from apps.render.events import emit_job, job_log
 from apps.render.models import (
     ACTIVE_JOB_STATES,
     Attempt,
@@ -42,9 +46,8 @@ from apps.render.models import (
     PoolEntitlement,
     PoolState,
 )
-from apps.render.services import broker_redis, emit_job, job_log, stop_attempt_after_commit
 from apps.tenancy.scope import tenant_scope
-from gpu_workers.celery_app import RUN_TASK, alive_key
+from gpu_workers.celery_app import RUN_TASK, alive_key, cancel_key, visibility_timeout
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +69,45 @@ def scheduler_reads() -> Iterator[QuerySet[PoolEntitlement]]:
                     cursor.execute("SELECT set_config('backlot.render_scheduler', '', true)")
 
 
-def publish_to_broker(queue: str, spec: dict[str, Any]) -> None:
-    from studio.celery import app
+# --- the broker: job specifications out, stop flags and liveness ----------------------------
 
-    app.send_task(RUN_TASK, kwargs={"spec": spec}, queue=queue)
+
+@functools.lru_cache(maxsize=2)
+def _broker(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+def broker_redis() -> redis.Redis:
+    return _broker(settings.CELERY_BROKER_URL)
+
+
+def publish_to_broker(queue: str, spec: dict[str, Any]) -> None:
+    # By name: the run task lives in the GPU worker's own Celery app, not the platform's.
+    current_app.send_task(RUN_TASK, kwargs={"spec": spec}, queue=queue)
+
+
+def stop_attempt_after_commit(attempt_id: Any) -> None:
+    """Raise the broker flag that makes a worker stop this attempt (or skip it when the
+    broker redelivers it later). Kept longer than the broker's visibility timeout."""
+
+    def flag() -> None:
+        try:
+            broker_redis().set(cancel_key(str(attempt_id)), "1", ex=visibility_timeout() + 86400)
+        except redis.RedisError:
+            logger.exception("could not flag attempt %s to stop", attempt_id)
+
+    transaction.on_commit(flag)
+
+
+def _alive_on_broker(attempt_id: Any) -> bool:
+    try:
+        return bool(broker_redis().exists(alive_key(str(attempt_id))))
+    except redis.RedisError:
+        logger.warning("could not read liveness of attempt %s from the broker", attempt_id)
+        return False
+
+
+# --- dispatch ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -106,18 +144,9 @@ def job_spec(job: Job, attempt: Attempt) -> dict[str, Any]:
     }
 
 
-def _consent_still_valid(job: Job) -> bool:
-    if job.consent_id is None:
-        return True
-    today = timezone.localdate()
-    return ConsentRecord.objects.filter(
-        pk=job.consent_id, revoked_at__isnull=True, valid_from__lte=today, valid_until__gte=today
-    ).exists()
-
-
 def _start_attempt(job: Job, pool: Pool) -> dict[str, Any] | None:
     """Inside the job's tenant scope: a new attempt, the job dispatched; returns the spec."""
-    if not _consent_still_valid(job):
+    if not consent_still_valid(job.consent_id):
         job.state = JobState.FAILED
         job.error = "The talent's consent was revoked or expired before the job could run."
         job.finished_at = timezone.now()
@@ -231,6 +260,9 @@ def dispatch_all(publish: Publisher = publish_to_broker) -> int:
     return total
 
 
+# --- lost workers -----------------------------------------------------------------------------
+
+
 def _declare_lost(job: Job, attempt: Attempt, reason: str) -> None:
     now = timezone.now()
     attempt.state = AttemptState.LOST
@@ -261,14 +293,6 @@ def _declare_lost(job: Job, attempt: Attempt, reason: str) -> None:
         )
     job.save()
     emit_job(job)
-
-
-def _alive_on_broker(attempt_id: Any) -> bool:
-    try:
-        return bool(broker_redis().exists(alive_key(str(attempt_id))))
-    except redis.RedisError:
-        logger.warning("could not read liveness of attempt %s from the broker", attempt_id)
-        return False
 
 
 def monitor_attempts(*, now: Any = None) -> int:

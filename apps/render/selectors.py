@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
-from apps.media.models import MediaFile, MediaState
+from apps.media.models import MediaFile, MediaKind, MediaState
 from apps.production.models import Character, ConsentRecord, Project
 from apps.render.models import Attempt, Job, JobLog, Pool, Provenance
 
@@ -78,6 +78,8 @@ def input_media_of_project(project: Project) -> QuerySet[MediaFile]:
     """Ready media a job can take as input (no proxies or documents)."""
     return (
         MediaFile.objects.filter(project=project, state=MediaState.READY)
-        .exclude(kind__in=["proxy", "poster", "filmstrip", "document"])
+        .exclude(
+            kind__in=[MediaKind.PROXY, MediaKind.POSTER, MediaKind.FILMSTRIP, MediaKind.DOCUMENT]
+        )
         .order_by("-created_at", "-pk")
     )

@@ -8,20 +8,18 @@ from typing import Any
 from celery import shared_task
 
 from apps.core.request_context import request_context
+from apps.render.intake import handle_report_safely
+from apps.render.scheduler import scheduler_tick
 from gpu_workers.celery_app import REPORT_TASK
 
 
 @shared_task(name=REPORT_TASK, ignore_result=True, acks_late=True)
 def render_report(report: dict[str, Any]) -> str:
-    from apps.render.intake import handle_report_safely
-
     with request_context(source="task"):
         return handle_report_safely(report)
 
 
 @shared_task(name="backlot.render.scheduler_tick", ignore_result=True)
 def render_scheduler_tick() -> tuple[int, int]:
-    from apps.render.scheduler import scheduler_tick
-
     with request_context(source="task"):
         return scheduler_tick()

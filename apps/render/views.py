@@ -12,12 +12,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from apps.core.errors import BacklotError, Forbidden, NotFound
+from apps.core.errors import BacklotError, Forbidden, NotFound, ValidationFailed
 from apps.production.selectors import access_project_by_id, shots_visible
-from apps.render import reports, selectors, services
-from apps.render.api import JOB_WRITERS
+from apps.render import consent, reports, selectors, submission
 from apps.render.models import FINAL_JOB_STATES, JobState
 from apps.tenancy.models import Membership, Role
+from apps.tenancy.policy import Capability, can
 from apps.tenancy.web import organization_page
 from gpu_workers.registry import all_operations
 
@@ -32,7 +32,7 @@ STATE_BADGES: dict[str, str] = {
 
 
 def _can_write(membership: Membership) -> bool:
-    return membership.role in JOB_WRITERS
+    return can(membership, Capability.RENDER_SUBMIT)
 
 
 def _jobs_url(membership: Membership, project_id: int) -> str:
@@ -61,7 +61,7 @@ def jobs_page(request: HttpRequest, membership: Membership, project_id: int) -> 
     jobs = list(selectors.jobs_of_project(project)[:200])
     for job in jobs:
         job.badge = STATE_BADGES.get(job.state, "badge-muted")  # type: ignore[attr-defined]
-    budget = services.project_budget(project)
+    budget = submission.project_budget(project)
     return render(
         request,
         "render/jobs.html",
@@ -85,8 +85,6 @@ def jobs_page(request: HttpRequest, membership: Membership, project_id: int) -> 
 
 
 def _submit_from_form(request: HttpRequest, project: Any) -> Any:
-    from apps.core.errors import ValidationFailed
-
     post = request.POST
     shot = shots_visible().filter(project=project, pk=_int(post.get("shot"))).first()
     if shot is None:
@@ -105,7 +103,7 @@ def _submit_from_form(request: HttpRequest, project: Any) -> Any:
         character = (
             selectors.characters_of_project(project).filter(pk=_int(post.get("character"))).first()
         )
-    return services.job_submit(
+    return submission.job_submit(
         actor=request.user,
         project=project,
         shot=shot,
@@ -161,10 +159,10 @@ def job_action(
         if not _can_write(membership):
             raise Forbidden("Your role cannot change render jobs.")
         if verb == "cancel":
-            services.job_cancel(actor=request.user, job=job)
+            submission.job_cancel(actor=request.user, job=job)
             messages.success(request, "Cancellation requested.")
         elif verb == "retry":
-            services.job_retry(actor=request.user, job=job)
+            submission.job_retry(actor=request.user, job=job)
             messages.success(request, "Job queued again.")
         else:
             raise NotFound("Unknown action.")
@@ -268,8 +266,6 @@ def consents_page(request: HttpRequest, membership: Membership, project_id: int)
 
 
 def _consent_from_form(request: HttpRequest, project: Any) -> Any:
-    from apps.core.errors import ValidationFailed
-
     post = request.POST
     character = (
         selectors.characters_of_project(project).filter(pk=_int(post.get("character"))).first()
@@ -282,7 +278,7 @@ def _consent_from_form(request: HttpRequest, project: Any) -> Any:
     except ValueError as error:
         raise ValidationFailed("Give both dates as YYYY-MM-DD.", field="valid_from") from error
     document = request.FILES.get("document")
-    return services.consent_record_create(
+    return consent.consent_record_create(
         actor=request.user,
         project=project,
         character=character,
@@ -308,7 +304,7 @@ def consent_revoke(
         messages.error(request, "Only the partner's owners can revoke consent.")
     else:
         try:
-            services.consent_record_revoke(actor=request.user, record=record)
+            consent.consent_record_revoke(actor=request.user, record=record)
             messages.success(request, f"Consent of {record.talent_name} revoked.")
         except BacklotError as error:
             messages.error(request, error.message)

@@ -12,15 +12,14 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.api.base import ALL_ROLES, OrganizationScopedViewSet
 from apps.core.errors import ValidationFailed
 from apps.production.selectors import access_project_by_id, access_version_by_id
-from apps.review import exports, selectors, services
+from apps.review import decisions, exports, notes, protocol, selectors, sessions
+from apps.review.events import event_data
 from apps.review.models import Decision, Note, Notification, ReviewSession
 from apps.review.serializers import decision_data, note_data, reply_data
-from apps.tenancy.models import Role
-
-WRITERS = frozenset(ALL_ROLES - {Role.VIEWER})
+from apps.tenancy.policy import Capability
+from apps.tenancy.viewsets import OrganizationScopedViewSet
 
 
 class SessionCreateSerializer(serializers.Serializer[Any]):
@@ -37,14 +36,14 @@ class SessionUpdateSerializer(serializers.Serializer[Any]):
 class NoteCreateSerializer(serializers.Serializer[Any]):
     frame_in = serializers.IntegerField(min_value=0)
     frame_out = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    text = serializers.CharField(max_length=services.MAX_TEXT)
+    text = serializers.CharField(max_length=protocol.MAX_TEXT)
     drawing = serializers.JSONField(required=False, allow_null=True)
     session = serializers.IntegerField(required=False, allow_null=True)
 
 
 class NoteUpdateSerializer(serializers.Serializer[Any]):
     revision = serializers.IntegerField(help_text="The revision your edit is based on.")
-    text = serializers.CharField(max_length=services.MAX_TEXT, required=False)
+    text = serializers.CharField(max_length=protocol.MAX_TEXT, required=False)
     drawing = serializers.JSONField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=["open", "resolved"], required=False)
     frame_in = serializers.IntegerField(min_value=0, required=False)
@@ -52,7 +51,7 @@ class NoteUpdateSerializer(serializers.Serializer[Any]):
 
 
 class ReplyCreateSerializer(serializers.Serializer[Any]):
-    text = serializers.CharField(max_length=services.MAX_TEXT)
+    text = serializers.CharField(max_length=protocol.MAX_TEXT)
 
 
 class DecisionCreateSerializer(serializers.Serializer[Any]):
@@ -68,8 +67,7 @@ def _export_response(body: str, content_type: str, filename: str) -> HttpRespons
 
 
 class _ReviewViewSet(OrganizationScopedViewSet):
-    read_roles = ALL_ROLES
-    write_roles = WRITERS
+    write_capability = Capability.REVIEW_CONTRIBUTE
 
     def _session(self, pk: Any) -> ReviewSession:
         return selectors.access_session_by_id(self.request.user, self.membership, int(pk))
@@ -97,9 +95,8 @@ class ReviewSessionViewSet(_ReviewViewSet):
         payload = SessionCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        session = services.session_create(
-            actor=request.user,
-            role=self.membership.role,
+        session = sessions.session_create(
+            actor=self.membership,
             project=project,
             title=data["title"],
             version_ids=data["versions"],
@@ -118,8 +115,8 @@ class ReviewSessionViewSet(_ReviewViewSet):
         session = self._session(kwargs["pk"])
         payload = SessionUpdateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        session = services.session_set_state(
-            actor=request.user, session=session, state=payload.validated_data["state"]
+        session = sessions.session_set_state(
+            actor=self.membership, session=session, state=payload.validated_data["state"]
         )
         return Response(selectors.session_data(session))
 
@@ -133,18 +130,16 @@ class ReviewSessionViewSet(_ReviewViewSet):
         if not after.isdigit():
             raise ValidationFailed("after is a sequence number.", field="after")
         events = selectors.events_after(session, int(after), limit=1000)
-        return Response(
-            {"results": [services.event_data(e) for e in events], "last_seq": session.last_seq}
-        )
+        return Response({"results": [event_data(e) for e in events], "last_seq": session.last_seq})
 
     @extend_schema(request=None, responses={201: dict})
     def ticket(self, request: Request, **kwargs: Any) -> Response:
         session = self._session(kwargs["pk"])
-        ticket = services.ticket_issue(actor=request.user, session=session)
+        ticket = sessions.ticket_issue(actor=self.membership, session=session)
         return Response(
             {
                 "ticket": ticket,
-                "expires_in": services.TICKET_SECONDS,
+                "expires_in": sessions.TICKET_SECONDS,
                 "url": f"/ws/review/{session.pk}/?ticket={ticket}",
             },
             status=status.HTTP_201_CREATED,
@@ -176,9 +171,8 @@ class NoteViewSet(_ReviewViewSet):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         session = self._session(data["session"]) if data.get("session") else None
-        note = services.note_create(
-            actor=request.user,
-            role=self.membership.role,
+        note = notes.note_create(
+            actor=self.membership,
             version=version,
             frame_in=data["frame_in"],
             frame_out=data.get("frame_out"),
@@ -201,9 +195,8 @@ class NoteViewSet(_ReviewViewSet):
         revision = data.pop("revision")
         if "drawing" in request.data:
             data["drawing"] = request.data["drawing"]
-        note = services.note_update(
-            actor=request.user,
-            role=self.membership.role,
+        note = notes.note_update(
+            actor=self.membership,
             note=note,
             revision=revision,
             changes=data,
@@ -217,9 +210,8 @@ class NoteViewSet(_ReviewViewSet):
             return Response({"results": [reply_data(r) for r in note.replies.all()]})
         payload = ReplyCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        reply = services.reply_create(
-            actor=request.user,
-            role=self.membership.role,
+        reply = notes.reply_create(
+            actor=self.membership,
             note=note,
             text=payload.validated_data["text"],
         )
@@ -255,9 +247,8 @@ class DecisionViewSet(_ReviewViewSet):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         session = self._session(data["session"]) if data.get("session") else None
-        decision = services.decision_create(
-            actor=request.user,
-            role=self.membership.role,
+        decision = decisions.decision_create(
+            actor=self.membership,
             version=version,
             decision=data["decision"],
             comment=data.get("comment", ""),

@@ -1,8 +1,9 @@
 """`/ws/review/<session id>/`: the live review room (protocol: docs/review-protocol.md).
 
-Thin: parses and checks each message, re-authorizes the sender, calls `review.services`.
-Events reach clients only from the session's group after commit, each with its sequence
-number; a consumer never forwards an event twice and fills any gap from PostgreSQL.
+Thin: checks each frame (`review.protocol`), re-authorizes the sender and calls the review
+services with the sender's membership. Events reach clients only from the session's group
+after commit, each with its sequence number; a consumer never forwards an event twice and
+fills any gap from PostgreSQL.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,9 +25,10 @@ from apps.beta.selectors import feature_enabled
 from apps.core.consumers import CLOSE_ACCESS_REVOKED, BacklotConsumer
 from apps.core.errors import BacklotError, NotFound
 from apps.core.request_context import request_context
-from apps.media.services import media_signed_url
-from apps.production.selectors import access_version_by_id
-from apps.review import selectors, services
+from apps.media.links import media_signed_url
+from apps.review import decisions, notes, protocol, selectors, sessions
+from apps.review.events import event_data, review_group
+from apps.review.models import ReviewSession
 from apps.review.serializers import user_data
 from apps.tenancy.models import Membership
 from apps.tenancy.scope import tenant_scope
@@ -35,13 +38,10 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
-MAX_MESSAGE_BYTES = 64 * 1024
 RATE_PER_SECOND = 20.0
 RATE_BURST = 40.0
 # Listeners are re-authorized at most this often when events reach them.
 RECHECK_SECONDS = 10.0
-PLAYBACK_FIELDS = ("version", "frame", "playing", "rate", "loop", "compare")
-NOTE_FIELDS = ("text", "drawing", "status", "frame_in", "frame_out")
 
 
 class AccessRevoked(Exception):
@@ -65,7 +65,7 @@ class TokenBucket:
 
 @database_sync_to_async
 def _user_by_ticket(ticket: str, session_id: int) -> Any | None:
-    user_id = services.ticket_user_id(ticket, session_id)
+    user_id = sessions.ticket_user_id(ticket, session_id)
     if user_id is None:
         return None
     return get_user_model().objects.filter(pk=user_id, is_active=True).first()
@@ -120,9 +120,7 @@ class ReviewConsumer(BacklotConsumer):
             return
         self.bucket = TokenBucket()
         await self.join_user_group(user)
-        await self.channel_layer.group_add(
-            services.review_group(self.session_id), self.channel_name
-        )
+        await self.channel_layer.group_add(review_group(self.session_id), self.channel_name)
         await self.accept()
         last_seq: int | None = None
         raw = (query.get("last_seq") or [""])[0]
@@ -139,11 +137,13 @@ class ReviewConsumer(BacklotConsumer):
 
     def _join(self, last_seq: int | None) -> list[dict[str, Any]]:
         with self._scope() as session:
-            services.presence_join(actor=self.user, session=session, channel_name=self.channel_name)
+            sessions.presence_join(
+                actor=self._actor, session=session, channel_name=self.channel_name
+            )
             session.refresh_from_db()
             welcome = {
                 "type": "welcome",
-                "you": {**user_data(self.user), "role": self._role},
+                "you": {**user_data(self.user), "role": self._actor.role},
                 "session": selectors.session_data(session),
             }
             if last_seq is None or last_seq > session.last_seq:
@@ -151,16 +151,14 @@ class ReviewConsumer(BacklotConsumer):
                 self.delivered = snapshot["seq"]
                 return [welcome, {"type": "state", **snapshot}]
             events = selectors.events_after(session, last_seq)
-            frames = [services.event_data(e) for e in events]
+            frames = [event_data(e) for e in events]
             self.delivered = frames[-1]["seq"] if frames else last_seq
             return [welcome, *frames, {"type": "resumed", "seq": self.delivered}]
 
     async def disconnect(self, code: int) -> None:
         await self.leave_user_group()
         if self.session_id:
-            await self.channel_layer.group_discard(
-                services.review_group(self.session_id), self.channel_name
-            )
+            await self.channel_layer.group_discard(review_group(self.session_id), self.channel_name)
         if self.joined:
             try:
                 await database_sync_to_async(self._leave)()
@@ -168,80 +166,60 @@ class ReviewConsumer(BacklotConsumer):
                 logger.exception("presence cleanup failed for %s", self.channel_name)
 
     def _leave(self) -> None:
-        assert self.membership is not None
-        with tenant_scope(self.membership.organization_id, user_id=self.user.pk):
-            services.presence_leave(
-                actor=self.user, session_id=self.session_id, channel_name=self.channel_name
+        with tenant_scope(self._actor.organization_id, user_id=self.user.pk):
+            sessions.presence_leave(
+                actor=self._actor, session_id=self.session_id, channel_name=self.channel_name
             )
 
     @property
-    def _role(self) -> str:
-        return self.membership.role if self.membership else ""
+    def _actor(self) -> Membership:
+        """The sender's membership (re-read on every message): the actor of every service."""
+        assert self.membership is not None
+        return self.membership
 
     def _link(self, media_id: int) -> str:
-        return media_signed_url(actor=self.user, role=self._role, media_id=media_id)
+        return media_signed_url(actor=self._actor, media_id=media_id)
 
-    def _scope(self) -> Any:
+    def _reauthorize(self) -> Membership:
+        """The sender's current membership in the organization it joined through."""
+        organization_id = self._actor.organization_id
+        current = next(
+            (m for m in memberships_of_user(self.user) if m.organization_id == organization_id),
+            None,
+        )
+        self.user.refresh_from_db(fields=["is_active"])
+        if current is None or not self.user.is_active:
+            raise AccessRevoked()
+        current.user = self.user  # the same user object: no second read for the services
+        self.membership = current
+        self.checked_at = time.monotonic()
+        return current
+
+    @contextmanager
+    def _scope(self) -> Iterator[ReviewSession]:
         """Re-authorize and open the tenant scope; yields the session."""
-        consumer = self
-
-        class _Ctx:
-            def __enter__(self) -> Any:
-                membership = consumer.membership
-                assert membership is not None
-                current = next(
-                    (
-                        m
-                        for m in memberships_of_user(consumer.user)
-                        if m.organization_id == membership.organization_id
-                    ),
-                    None,
-                )
-                consumer.user.refresh_from_db(fields=["is_active"])
-                if current is None or not consumer.user.is_active:
-                    raise AccessRevoked()
-                consumer.membership = current
-                consumer.checked_at = time.monotonic()
-                self.context = request_context(source="websocket")
-                self.context.__enter__()
-                self.scope = tenant_scope(current.organization_id, user_id=consumer.user.pk)
-                self.scope.__enter__()
-                try:
-                    return selectors.access_session_by_id(
-                        consumer.user, current, consumer.session_id
-                    )
-                except NotFound as error:
-                    self.scope.__exit__(type(error), error, None)
-                    self.context.__exit__(None, None, None)
-                    raise AccessRevoked() from error
-
-            def __exit__(self, *exc: Any) -> None:
-                try:
-                    self.scope.__exit__(*exc)
-                finally:
-                    self.context.__exit__(None, None, None)
-
-        return _Ctx()
+        membership = self._reauthorize()
+        with (
+            request_context(source="websocket"),
+            tenant_scope(membership.organization_id, user_id=self.user.pk),
+        ):
+            try:
+                session = selectors.access_session_by_id(self.user, membership, self.session_id)
+            except NotFound as error:
+                raise AccessRevoked() from error
+            yield session
 
     # Messages ---------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is None:
-            await self._error("bad_message", "Messages are JSON text.")
-            return
-        if len(text_data.encode()) > MAX_MESSAGE_BYTES:
-            await self._error("too_large", f"Messages are at most {MAX_MESSAGE_BYTES} bytes.")
-            return
-        if not self.bucket.take():
-            await self._error("rate_limited", "Too many messages; slow down.")
-            return
         try:
-            message = json.loads(text_data)
-        except json.JSONDecodeError:
-            await self._error("bad_message", "Malformed JSON.")
-            return
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            await self._error("bad_message", "A message is a JSON object with a 'type'.")
+            frame = protocol.check_frame(text_data)
+            if not self.bucket.take():
+                await self._error("rate_limited", "Too many messages; slow down.")
+                return
+            message = protocol.parse_message(frame)
+        except protocol.BadMessage as error:
+            await self._error(error.code, error.message)
             return
         kind = message["type"]
         ref = message.get("client_id")
@@ -287,92 +265,73 @@ class ReviewConsumer(BacklotConsumer):
 
     # Handlers (run in a worker thread inside the tenant scope) --------------------------
 
-    def _on_playback(self, session: Any, message: dict[str, Any]) -> None:
-        changes = {key: message[key] for key in PLAYBACK_FIELDS if key in message}
-        services.playback_update(actor=self.user, session_id=session.pk, changes=changes)
+    def _on_playback(self, session: ReviewSession, message: dict[str, Any]) -> None:
+        sessions.playback_update(
+            actor=self._actor, session_id=session.pk, changes=protocol.playback_changes(message)
+        )
 
-    def _on_control_request(self, session: Any, message: dict[str, Any]) -> None:
-        services.control_request(actor=self.user, session_id=session.pk)
+    def _on_control_request(self, session: ReviewSession, message: dict[str, Any]) -> None:
+        sessions.control_request(actor=self._actor, session_id=session.pk)
 
-    def _on_control_grant(self, session: Any, message: dict[str, Any]) -> None:
-        services.control_grant(actor=self.user, session_id=session.pk, user_id=int(message["user"]))
+    def _on_control_grant(self, session: ReviewSession, message: dict[str, Any]) -> None:
+        sessions.control_grant(
+            actor=self._actor, session_id=session.pk, user_id=int(message["user"])
+        )
 
-    def _on_control_take(self, session: Any, message: dict[str, Any]) -> None:
-        services.control_take(actor=self.user, session_id=session.pk)
+    def _on_control_take(self, session: ReviewSession, message: dict[str, Any]) -> None:
+        sessions.control_take(actor=self._actor, session_id=session.pk)
 
-    def _version(self, session: Any, message: dict[str, Any]) -> Any:
-        version_id = message.get("version")
-        if (
-            not isinstance(version_id, int)
-            or not session.playlist.filter(version_id=version_id).exists()
-        ):
-            raise NotFound("Version not found in this session.")
-        return access_version_by_id(version_id)
+    def _on_session_state(self, session: ReviewSession, message: dict[str, Any]) -> None:
+        sessions.session_set_state(
+            actor=self._actor, session=session, state=str(message.get("state"))
+        )
 
-    def _on_note_create(self, session: Any, message: dict[str, Any]) -> None:
-        services.note_create(
-            actor=self.user,
-            role=self._role,
-            version=self._version(session, message),
+    def _on_note_create(self, session: ReviewSession, message: dict[str, Any]) -> None:
+        notes.note_create(
+            actor=self._actor,
+            version=selectors.access_session_version(session, message.get("version")),
             frame_in=message.get("frame_in"),
             frame_out=message.get("frame_out"),
             text=message.get("text"),
             drawing=message.get("drawing"),
             session=session,
-            client_id=_client_id(message),
+            client_id=protocol.client_id(message),
         )
 
-    def _note(self, session: Any, message: dict[str, Any]) -> Any:
-        note_id = message.get("note")
-        if not isinstance(note_id, int):
-            raise NotFound("Note not found.")
-        note = selectors.access_note_by_id(note_id)
-        if not session.playlist.filter(version_id=note.version_id).exists():
-            raise NotFound("Note not found.")
-        return note
-
-    def _on_note_update(self, session: Any, message: dict[str, Any]) -> None:
-        services.note_update(
-            actor=self.user,
-            role=self._role,
-            note=self._note(session, message),
+    def _on_note_update(self, session: ReviewSession, message: dict[str, Any]) -> None:
+        notes.note_update(
+            actor=self._actor,
+            note=selectors.access_session_note(session, message.get("note")),
             revision=message.get("revision"),
-            changes={key: message[key] for key in NOTE_FIELDS if key in message},
-            client_id=_client_id(message),
+            changes=protocol.note_changes(message),
+            client_id=protocol.client_id(message),
         )
 
-    def _on_reply_create(self, session: Any, message: dict[str, Any]) -> None:
-        services.reply_create(
-            actor=self.user,
-            role=self._role,
-            note=self._note(session, message),
+    def _on_reply_create(self, session: ReviewSession, message: dict[str, Any]) -> None:
+        notes.reply_create(
+            actor=self._actor,
+            note=selectors.access_session_note(session, message.get("note")),
             text=message.get("text"),
-            client_id=_client_id(message),
+            client_id=protocol.client_id(message),
         )
 
-    def _on_decision(self, session: Any, message: dict[str, Any]) -> None:
-        services.decision_create(
-            actor=self.user,
-            role=self._role,
-            version=self._version(session, message),
+    def _on_decision(self, session: ReviewSession, message: dict[str, Any]) -> None:
+        decisions.decision_create(
+            actor=self._actor,
+            version=selectors.access_session_version(session, message.get("version")),
             decision=message.get("decision"),
             comment=message.get("comment", ""),
             session=session,
         )
 
-    def _on_session_state(self, session: Any, message: dict[str, Any]) -> None:
-        services.session_set_state(
-            actor=self.user, session=session, state=str(message.get("state"))
-        )
-
-    def _on_media_link(self, session: Any, message: dict[str, Any]) -> dict[str, Any]:
-        version = self._version(session, message)
+    def _on_media_link(self, session: ReviewSession, message: dict[str, Any]) -> dict[str, Any]:
+        version = selectors.access_session_version(session, message.get("version"))
         proxy = selectors.proxy_of_version(version.pk)
         if proxy is None:
             raise NotFound("This version has no playable proxy yet.")
         return {"type": "media.link", "version": version.pk, "url": self._link(proxy.pk)}
 
-    def _on_sync(self, session: Any, message: dict[str, Any]) -> dict[str, Any]:
+    def _on_sync(self, session: ReviewSession, message: dict[str, Any]) -> dict[str, Any]:
         snapshot = selectors.session_snapshot(session, self._link)
         self.delivered = max(self.delivered, snapshot["seq"])
         return {"type": "state", **snapshot}
@@ -426,15 +385,10 @@ class ReviewConsumer(BacklotConsumer):
     def _events_between(self, after: int, before: int) -> list[dict[str, Any]]:
         with self._scope() as session:
             events = [
-                services.event_data(e)
+                event_data(e)
                 for e in selectors.events_after(session, after, limit=before - after - 1)
                 if e.seq < before
             ]
         if events:
             self.delivered = events[-1]["seq"]
         return events
-
-
-def _client_id(message: dict[str, Any]) -> str | None:
-    value = message.get("client_id")
-    return value[:100] if isinstance(value, str) else None

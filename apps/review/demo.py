@@ -6,9 +6,10 @@ from typing import Any
 
 from apps.production.models import Project, Version
 from apps.review.models import ReviewSession
-from apps.review.services import note_create, session_create
-from apps.tenancy.models import Role
+from apps.review.notes import note_create
+from apps.review.sessions import session_create
 from apps.tenancy.scope import tenant_scope
+from apps.tenancy.selectors import members_of_current_organization
 
 # (playlist position, author key, frame, text): frames are 0-based proxy frames.
 DEMO_NOTES = [
@@ -44,9 +45,10 @@ def seed_review_demo(
         if not versions:
             log("  no reviewable version: demo review session skipped")
             return None
+        # Each author acts through their own membership of the partner.
+        members = {m.user_id: m for m in members_of_current_organization()}
         session = session_create(
-            actor=users["producer"],
-            role=Role.OWNER,
+            actor=members[users["producer"].pk],
             project=project,
             title="Ember Falls dailies",
             version_ids=[v.pk for v in versions],
@@ -54,16 +56,8 @@ def seed_review_demo(
         )
         for position, author, frame, text in DEMO_NOTES:
             version = versions[min(position, len(versions) - 1)]
-            role = (
-                Role.OWNER
-                if author == "producer"
-                else Role.PRODUCER
-                if author == "sam"
-                else Role.ARTIST
-            )
             note_create(
-                actor=users[author],
-                role=role,
+                actor=members[users[author].pk],
                 version=version,
                 frame_in=frame,
                 text=text,

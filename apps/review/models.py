@@ -1,8 +1,7 @@
 """Review sessions: playlist, participants, the numbered event log, notes, drawings,
 replies, decisions and mention notifications. Every table belongs to a project
-(`share_path = "project_id"`), so studio reviewers see and write it while the project is
-shared. ("project_id" rather than "project": TenantModel._is_shared_with reads the
-attribute named by share_path and compares it with project ids.)"""
+(`share_path = "project"`), so studio reviewers see and write it while the project is
+shared."""
 
 from __future__ import annotations
 
@@ -53,7 +52,7 @@ class ReviewSession(TenantModel):
     ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    share_path: ClassVar[str | None] = "project_id"
+    share_path: ClassVar[str | None] = "project"
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -68,7 +67,7 @@ class PlaylistItem(TenantModel):
     version = models.ForeignKey("production.Version", on_delete=models.CASCADE, related_name="+")
     position = models.PositiveIntegerField()
 
-    share_path: ClassVar[str | None] = "project_id"
+    share_path: ClassVar[str | None] = "project"
 
     class Meta:
         ordering = ["position"]
@@ -94,7 +93,7 @@ class Participant(TenantModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    share_path: ClassVar[str | None] = "project_id"
+    share_path: ClassVar[str | None] = "project"
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -115,7 +114,7 @@ class Presence(TenantModel):
     channel_name = models.CharField(max_length=200, unique=True)
     connected_at = models.DateTimeField(auto_now_add=True)
 
-    share_path: ClassVar[str | None] = "project_id"
+    share_path: ClassVar[str | None] = "project"
 
     class Meta:
         ordering = ["connected_at", "pk"]
@@ -137,7 +136,7 @@ class ReviewEvent(TenantModel):
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    share_path: ClassVar[str | None] = "project_id"
+    share_path: ClassVar[str | None] = "project"
 
     class Meta:
         ordering = ["session_id", "seq"]
@@ -180,7 +179,7 @@ class Note(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    share_path: ClassVar[str | None] = "project_id"
+    share_path: ClassVar[str | None] = "project"
 
     class Meta:
         ordering = ["version_id", "frame_in", "pk"]
@@ -200,7 +199,7 @@ class NoteReply(TenantModel):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    share_path: ClassVar[str | None] = "project_id"
+    share_path: ClassVar[str | None] = "project"
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -229,7 +228,7 @@ class Decision(TenantModel):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    share_path: ClassVar[str | None] = "project_id"
+    share_path: ClassVar[str | None] = "project"
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -250,7 +249,7 @@ class Notification(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
-    share_path: ClassVar[str | None] = "project_id"
+    share_path: ClassVar[str | None] = "project"
 
     class Meta:
         ordering = ["-created_at", "-pk"]

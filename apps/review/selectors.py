@@ -12,6 +12,8 @@ from django.db.models import Prefetch, QuerySet
 from apps.core.errors import NotFound
 from apps.core.timecode import frames_to_timecode, supports_drop_frame, timecode_to_frames
 from apps.media.models import MediaFile, MediaKind, MediaState
+from apps.production.models import Version
+from apps.production.selectors import access_version_by_id
 from apps.review.models import (
     Decision,
     Note,
@@ -21,6 +23,7 @@ from apps.review.models import (
     PlaylistItem,
     ReviewEvent,
     ReviewSession,
+    SessionState,
 )
 from apps.review.serializers import decision_data, note_data, presence_data, user_data
 from apps.tenancy.models import Membership, Role
@@ -75,6 +78,39 @@ def membership_for_session(user: Any, session_id: int) -> Membership | None:
                 continue
             return membership
     return None
+
+
+def open_sessions_showing(version: Any, session: ReviewSession | None = None) -> list[int]:
+    """The sessions a change on this version must reach live: every open session whose
+    playlist has it, and `session` (where the change was made) in any case."""
+    ids = set(
+        PlaylistItem.objects.filter(version=version)
+        .exclude(session__state=SessionState.ENDED)
+        .values_list("session_id", flat=True)
+    )
+    if session is not None:
+        ids.add(session.pk)
+    return sorted(ids)
+
+
+def access_session_version(session: ReviewSession, version_id: Any) -> Version:
+    """A version of the session's playlist (what a room message may name)."""
+    if (
+        not isinstance(version_id, int)
+        or not session.playlist.filter(version_id=version_id).exists()
+    ):
+        raise NotFound("Version not found in this session.")
+    return access_version_by_id(version_id)
+
+
+def access_session_note(session: ReviewSession, note_id: Any) -> Note:
+    """A note on a version of the session's playlist."""
+    if not isinstance(note_id, int):
+        raise NotFound("Note not found.")
+    note = access_note_by_id(note_id)
+    if not session.playlist.filter(version_id=note.version_id).exists():
+        raise NotFound("Note not found.")
+    return note
 
 
 def access_note_by_id(note_id: int) -> Note:

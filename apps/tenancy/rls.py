@@ -13,6 +13,9 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connections, transaction
 
+from apps.audit.models import AuditEntry
+from apps.tenancy.models import TenantModel
+
 logger = logging.getLogger(__name__)
 
 FUNCTIONS_SQL = """
@@ -37,8 +40,6 @@ APPEND_ONLY_TABLES = {"audit_auditentry"}
 
 
 def tenant_models() -> list[Any]:
-    from apps.tenancy.models import TenantModel
-
     return [
         model
         for model in apps.get_models()
@@ -59,8 +60,6 @@ def policy_for(model: Any) -> tuple[str, str]:
 
 def extra_policies() -> dict[str, list[str]]:
     """Tables with row-level security that are not TenantModels (e.g. the audit log)."""
-    from apps.audit.models import AuditEntry
-
     table = AuditEntry._meta.db_table
     return {
         table: [

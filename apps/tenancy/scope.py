@@ -12,15 +12,18 @@ import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
+
+from apps.core.errors import OutOfScope
 
 
 class TenantScopeRequired(RuntimeError):
     """A tenant model was queried with no active tenant scope."""
 
 
-class TenantScopeViolation(RuntimeError):
+class TenantScopeViolation(OutOfScope):
     """A write tried to put a row in an organization outside the active scope."""
 
 
@@ -70,6 +73,7 @@ def user_scope(user_id: int) -> Iterator[None]:
     """Lets a user read their own memberships before any organization is chosen."""
     outer = _current.get()
     with transaction.atomic():
+        outer_user = _user.get()
         token = _user.set(user_id)
         _set_database_settings(
             organization_id=outer.organization_id if outer else None, user_id=user_id
@@ -77,12 +81,23 @@ def user_scope(user_id: int) -> Iterator[None]:
         try:
             yield
         finally:
-            _user.reset(token)
+            _unwind(_user, token, outer_user)
             _restore_database_settings(outer)
 
 
 def current_user_scope() -> int | None:
     return _user.get()
+
+
+def _unwind(
+    variable: contextvars.ContextVar[Any], token: contextvars.Token[Any], outer: Any
+) -> None:
+    """Resets a scope variable. A scope closed from another context (a generator finalised
+    elsewhere) cannot use its token; it then puts back the outer value in that context."""
+    try:
+        variable.reset(token)
+    except ValueError:
+        variable.set(outer)
 
 
 def _restore_database_settings(outer: TenantScope | None) -> None:
@@ -113,8 +128,10 @@ def tenant_scope(organization_id: int, *, user_id: int | None = None) -> Iterato
         try:
             yield scope
         finally:
-            _current.reset(token)
+            # The database first: if the variable cannot be reset, the connection must
+            # still not keep this organization's settings.
             _restore_database_settings(outer)
+            _unwind(_current, token, outer)
 
 
 def _shared_project_ids(organization_id: int) -> frozenset[int]:

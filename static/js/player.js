@@ -1,6 +1,11 @@
 // The version page: plays the review proxy (links are short-lived, so an expired link is
 // re-minted by reloading the source at the same frame), shows the frame number of the
-// shot under the playhead, steps frame by frame, and follows a proxy still being made.
+// shot under the playhead, steps frame by frame, and follows a proxy still being made:
+// once it is ready (or failed), the page's header and player are re-rendered in place.
+
+import { refreshRegions } from "./lib/regions.js";
+
+const REGIONS = ["version-header", "version-body"];
 
 function setupPlayer(root) {
   const video = root.querySelector("video");
@@ -51,22 +56,29 @@ function setupPlayer(root) {
   });
 }
 
+// Nothing more will happen to the media: show the page as the server renders it now.
+const settled = (state, proxy) =>
+  state === "rejected" || proxy === "ready" || proxy === "failed" || (state === "ready" && proxy === "none");
+
 async function follow(panel) {
+  if (settled(panel.dataset.state, panel.dataset.proxyStatus)) return;
   const url = `/api/v1/orgs/${encodeURIComponent(panel.dataset.org)}/projects/${panel.dataset.project}/media/${panel.dataset.media}/`;
   const text = panel.querySelector("[data-processing-text]");
-  const bar = panel.querySelector(".progress > span");
+  const bar = panel.querySelector(".progress-bar");
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const response = await fetch(url, { credentials: "same-origin" });
     if (!response.ok) return;
     const media = await response.json();
-    if (media.state === "rejected" || media.proxy_status === "ready" || media.proxy_status === "failed") {
-      window.location.reload();
+    if (settled(media.state, media.proxy_status)) {
+      await refreshRegions(REGIONS);
+      start();
       return;
     }
     if (media.state === "quarantined") text.textContent = "Validating the upload…";
     else text.textContent = `Making the review proxy… ${media.proxy_progress}%`;
     bar.style.width = `${media.proxy_progress}%`;
+    bar.parentElement.setAttribute("aria-valuenow", String(media.proxy_progress));
   }
 }
 
@@ -78,12 +90,17 @@ async function waitForCopy(panel) {
     if (!response.ok) return;
     const page = await response.json();
     if ((page.results || []).some((m) => m.kind === "proxy" && m.viewer === me && m.state === "ready")) {
-      window.location.reload();
+      await refreshRegions(REGIONS);
+      start();
       return;
     }
   }
 }
 
-for (const root of document.querySelectorAll("[data-player]")) setupPlayer(root);
-for (const panel of document.querySelectorAll("[data-viewer-wait]")) waitForCopy(panel);
-for (const panel of document.querySelectorAll("[data-processing]")) follow(panel);
+function start() {
+  for (const root of document.querySelectorAll("[data-player]")) setupPlayer(root);
+  for (const panel of document.querySelectorAll("[data-viewer-wait]")) waitForCopy(panel);
+  for (const panel of document.querySelectorAll("[data-processing]")) follow(panel);
+}
+
+start();

@@ -1,7 +1,10 @@
 // Resumable direct-to-S3 uploads: the API starts a multipart upload (the server picks the
 // key and the part layout), the browser PUTs parts in parallel to presigned URLs with a
 // progress bar, and after a dropped connection or a page reload it asks which parts S3
-// already holds (ListParts on the server) and sends only the others.
+// already holds (ListParts on the server) and sends only the others. Closing the dialog
+// re-renders the shot's version stack in place.
+
+import { refreshRegions } from "./lib/regions.js";
 
 const PARALLEL = 4;
 const RETRIES = 5;
@@ -81,7 +84,7 @@ class FileUpload {
     this.row.dataset.filename = file.name;
     this.row.innerHTML = `
       <div class="upload-file-head"><span class="mono"></span><span class="muted" data-size></span></div>
-      <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><span></span></div>
+      <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><div class="progress-bar"></div></div>
       <div class="upload-file-state" data-testid="upload-state" role="status"></div>`;
     this.row.querySelector(".mono").textContent = file.name;
     this.row.querySelector("[data-size]").textContent = humanSize(file.size);
@@ -237,7 +240,8 @@ function setup() {
   document.querySelector("[data-upload-open]")?.addEventListener("click", () => dialog.showModal());
   dialog.querySelector("[data-upload-close]").addEventListener("click", () => {
     dialog.close();
-    if (changed) window.location.reload();
+    if (changed) refreshRegions(["shot-specs", "version-stack"]);
+    changed = false;
   });
   dialog.querySelector("[data-upload-start]").addEventListener("click", async () => {
     const files = [...input.files];

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -7,8 +9,12 @@ from django.test import Client
 from apps.audit.selectors import all_audit_entries_readable
 from tests.factories import PASSWORD, World, enable_totp, make_user, totp_code
 
+if TYPE_CHECKING:
+    # Stub-only type of what the test client returns (response plus request, json(), ...).
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
-def _login(client: Client, email: str, password: str) -> object:
+
+def _login(client: Client, email: str, password: str) -> _MonkeyPatchedWSGIResponse:
     return client.post("/accounts/login/", {"login": email, "password": password})
 
 

@@ -84,7 +84,7 @@ def _compat_settings(server: FakeServer, *, no_training: bool) -> dict[str, Any]
 
 @pytest.fixture(autouse=True)
 def _external_providers_switched_on(world: World) -> None:
-    from apps.beta.services import feature_set
+    from apps.beta.gates import feature_set
 
     feature_set(key="assist.llm", enabled=True, actor=None, organization=world.a.organization)
 
@@ -145,6 +145,7 @@ def test_default_policy_falls_back_to_the_offline_provider(world: World) -> None
                 actor=world.a.producer, project=world.a.project, note=NOTES[3]
             )
             assert server.requests == []
+            assert suggestion.call is not None
             assert suggestion.call.provider == "local"
             assert suggestion.status == "suggested"
             assert suggestion.text.startswith("SQ010_0020 v001 frame 1100: ")
@@ -198,7 +199,7 @@ def test_offline_task_list_merges_duplicates_and_keeps_who_and_where(world: Worl
 
 @pytest.mark.django_db
 def test_external_providers_need_the_beta_feature(world: World) -> None:
-    from apps.beta.services import feature_set
+    from apps.beta.gates import feature_set
 
     feature_set(key="assist.llm", enabled=False, actor=None, organization=world.a.organization)
     server = FakeServer()

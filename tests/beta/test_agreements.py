@@ -12,7 +12,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import Client
 
-from apps.beta import services
+from apps.beta.agreements import agreement_accept, agreement_publish
 from apps.beta.models import Agreement, AgreementAcceptance, AgreementVersion
 from apps.beta.selectors import pending_agreements
 from tests.api.helpers import api_client_for
@@ -38,7 +38,7 @@ def test_a_new_agreement_blocks_pages_and_api_until_accepted(world: World) -> No
     api = api_client_for(owner)
     assert client.get("/dashboard/").status_code == 200  # nothing published yet
 
-    v1 = services.agreement_publish(
+    v1 = agreement_publish(
         key="nda", title="Beta NDA", body="Keep it secret.\nVersion one.", actor=world.beta_admin
     )
     page = client.get("/dashboard/")
@@ -69,7 +69,7 @@ def test_a_new_agreement_blocks_pages_and_api_until_accepted(world: World) -> No
     assert client.get("/dashboard/").status_code == 200
     assert api.get("/api/v1/me/").status_code == 200
 
-    v2 = services.agreement_publish(
+    v2 = agreement_publish(
         key="nda", title="Beta NDA", body="Keep it secret.\nVersion two.", actor=world.beta_admin
     )
     assert v2.number == 2 and v2.content_hash != v1.content_hash
@@ -86,13 +86,11 @@ def test_a_new_agreement_blocks_pages_and_api_until_accepted(world: World) -> No
 
 @pytest.mark.django_db
 def test_identical_text_is_not_a_new_version(world: World) -> None:
-    services.agreement_publish(key="terms", title="Beta terms", body="A", actor=world.beta_admin)
+    agreement_publish(key="terms", title="Beta terms", body="A", actor=world.beta_admin)
     from apps.core.errors import Conflict
 
     with pytest.raises(Conflict):
-        services.agreement_publish(
-            key="terms", title="Beta terms", body="A\n", actor=world.beta_admin
-        )
+        agreement_publish(key="terms", title="Beta terms", body="A\n", actor=world.beta_admin)
 
 
 @pytest.fixture
@@ -114,7 +112,7 @@ async def test_publishing_closes_open_websockets_and_refuses_new_ones(
     assert (await socket.receive_json_from())["type"] == "hello"
 
     started = time.monotonic()
-    version: AgreementVersion = await sync_to_async(services.agreement_publish)(
+    version: AgreementVersion = await sync_to_async(agreement_publish)(
         key=key, title="Socket NDA", body="Text one", actor=None
     )
     message = await socket.receive_json_from(timeout=1)
@@ -131,7 +129,7 @@ async def test_publishing_closes_open_websockets_and_refuses_new_ones(
     assert refusal["code"] == "agreement_required" and refusal["url"] == "/beta/agreements/"
     assert await again.receive_output(timeout=1) == {"type": "websocket.close", "code": 4403}
 
-    await sync_to_async(services.agreement_accept)(
+    await sync_to_async(agreement_accept)(
         user=partner.owner,
         version=version,
         content_hash_seen=version.content_hash,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from apps.beta import services
+from apps.beta.invitations import invitation_accept, invitation_create
 from apps.core.errors import Conflict
 from apps.tenancy.models import Membership
 from apps.tenancy.scope import tenant_scope
@@ -55,7 +55,7 @@ def test_concurrent_invites_stop_exactly_at_the_invite_quota(partner: Partner) -
     set_quotas(partner.organization, invites=3, seats=50)
     jobs: list[Callable[[], Any]] = [
         functools.partial(
-            services.invitation_create,
+            invitation_create,
             organization=partner.organization,
             email=f"racer{n}@example.test",
             role="artist",
@@ -71,7 +71,7 @@ def test_concurrent_invites_stop_exactly_at_the_invite_quota(partner: Partner) -
 def test_concurrent_acceptances_stop_exactly_at_the_seat_quota(partner: Partner) -> None:
     set_quotas(partner.organization, invites=20, seats=5)  # 3 members: two seats left
     tokens = [
-        services.invitation_create(
+        invitation_create(
             organization=partner.organization,
             email=f"joiner{n}-{partner.organization.pk}@example.test",
             role="artist",
@@ -80,7 +80,7 @@ def test_concurrent_acceptances_stop_exactly_at_the_seat_quota(partner: Partner)
         for n in range(6)
     ]
     jobs: list[Callable[[], Any]] = [
-        functools.partial(services.invitation_accept, token=token, password="a-Long-enough-pass-42")
+        functools.partial(invitation_accept, token=token, password="a-Long-enough-pass-42")
         for token in tokens
     ]
     accepted, refusals = _race(jobs)

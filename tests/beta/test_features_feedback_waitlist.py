@@ -8,10 +8,12 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from apps.beta import services
 from apps.beta.features import operation_feature_key
+from apps.beta.gates import cohort_create, feature_set
 from apps.beta.models import Feedback, WaitlistEntry, WaitlistStatus
 from apps.beta.selectors import beta_profile_of, enabled_operations, feature_enabled
+from apps.beta.suspension import beta_profile_update, partner_suspend
+from apps.beta.waitlist import waitlist_invite
 from apps.core.errors import ValidationFailed
 from apps.tenancy.scope import tenant_scope
 from tests.api.helpers import api_client_for
@@ -26,20 +28,18 @@ def test_cohort_switch_partner_override_and_studio(world: World) -> None:
     consistency = operation_feature_key("character_consistency")
     assert not feature_enabled(a, consistency)  # default off
     assert "character_consistency" not in enabled_operations(a)
-    wave = services.cohort_create(name="Likeness", actor=world.beta_admin)
-    services.beta_profile_update(organization=a, actor=world.beta_admin, cohort_id=wave.pk)
-    services.feature_set(key=consistency, enabled=True, cohort=wave, actor=world.beta_admin)
+    wave = cohort_create(name="Likeness", actor=world.beta_admin)
+    beta_profile_update(organization=a, actor=world.beta_admin, cohort_id=wave.pk)
+    feature_set(key=consistency, enabled=True, cohort=wave, actor=world.beta_admin)
     assert feature_enabled(a, consistency) and not feature_enabled(b, consistency)
-    services.feature_set(key=consistency, enabled=False, organization=a, actor=world.beta_admin)
+    feature_set(key=consistency, enabled=False, organization=a, actor=world.beta_admin)
     assert not feature_enabled(a.pk, consistency)  # the partner switch wins
-    services.feature_set(key=consistency, enabled=None, organization=a, actor=world.beta_admin)
+    feature_set(key=consistency, enabled=None, organization=a, actor=world.beta_admin)
     assert feature_enabled(a, consistency)
     assert feature_enabled(world.studio, consistency)
     assert not feature_enabled(a, "no.such.feature")
     with pytest.raises(ValidationFailed):
-        services.feature_set(
-            key="no.such.feature", enabled=True, cohort=wave, actor=world.beta_admin
-        )
+        feature_set(key="no.such.feature", enabled=True, cohort=wave, actor=world.beta_admin)
 
     from apps.beta.selectors import require_can_submit_jobs, require_feature
     from apps.core.errors import Forbidden
@@ -47,7 +47,7 @@ def test_cohort_switch_partner_override_and_studio(world: World) -> None:
     with pytest.raises(Forbidden, match="external LLM providers is not switched on"):
         require_feature(b, "assist.llm")
     require_feature(b, "op.shot_match")
-    services.partner_suspend(organization=b, actor=world.beta_admin)
+    partner_suspend(organization=b, actor=world.beta_admin)
     with pytest.raises(Forbidden, match="new render jobs are not accepted"):
         require_can_submit_jobs(b.pk)
     require_can_submit_jobs(a.pk)
@@ -137,7 +137,7 @@ def test_waitlist_is_rate_limited_and_staff_turn_a_request_into_an_invite(
     assert beta_profile_of(entry.partner).status == "invited"
     assert "/beta/invite/" in inbox.link_for("hi@harbor.test")
     with pytest.raises(Exception, match="already invited"):
-        services.waitlist_invite(entry=entry, actor=world.beta_admin)
+        waitlist_invite(entry=entry, actor=world.beta_admin)
 
 
 def test_staff_console_changes_are_audited_and_partners_cannot_use_it(world: World) -> None:

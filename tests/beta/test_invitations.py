@@ -12,9 +12,16 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.audit.models import AuditEntry
-from apps.beta import services
+from apps.beta.invitations import (
+    invitation_accept,
+    invitation_create,
+    invitation_resend,
+    invitation_revoke,
+    partner_invite,
+)
 from apps.beta.models import BetaStatus, Invitation
 from apps.beta.selectors import beta_profile_of
+from apps.beta.suspension import partner_suspend
 from apps.core.errors import Conflict, Forbidden
 from apps.tenancy.models import Membership
 from apps.tenancy.scope import tenant_scope
@@ -27,7 +34,7 @@ pytestmark = pytest.mark.django_db
 
 def _invite(world: World, email: str, capture: Any, role: str = "artist") -> tuple[Invitation, str]:
     with capture(execute=True):
-        return services.invitation_create(
+        return invitation_create(
             organization=world.a.organization,
             email=email,
             role=role,
@@ -40,7 +47,7 @@ def test_staff_invites_a_partner_owner_by_email_and_the_link_creates_the_account
     world: World, inbox: Inbox, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        organization, invitation = services.partner_invite(
+        organization, invitation = partner_invite(
             name="Northlight Pictures",
             owner_email="Owner@Northlight.test",
             actor=world.beta_admin,
@@ -107,7 +114,7 @@ def test_expired_revoked_and_reused_tokens_are_refused(
         )
     revoked, revoked_token = _invite(world, "gone@example.test", capture)
     with tenant_scope(world.a.organization.pk):
-        services.invitation_revoke(invitation=revoked, actor=world.a.owner)
+        invitation_revoke(invitation=revoked, actor=world.a.owner)
     _, used_token = _invite(world, "once@example.test", capture)
 
     client = Client()
@@ -124,13 +131,13 @@ def test_expired_revoked_and_reused_tokens_are_refused(
         assert refused.status_code == 410 and word in refused.content.decode()
     assert not User.objects.filter(email__in=["late@example.test", "gone@example.test"]).exists()
     with pytest.raises(Conflict, match="expired"):
-        services.invitation_accept(token=expired_token, password="a-Long-enough-pass-42")
+        invitation_accept(token=expired_token, password="a-Long-enough-pass-42")
 
 
 def test_resending_replaces_the_link(world: World, django_capture_on_commit_callbacks: Any) -> None:
     invitation, old = _invite(world, "again@example.test", django_capture_on_commit_callbacks)
     with tenant_scope(world.a.organization.pk):
-        invitation, new = services.invitation_resend(invitation=invitation, actor=world.a.owner)
+        invitation, new = invitation_resend(invitation=invitation, actor=world.a.owner)
     assert invitation.sent_count == 2 and new != old
     assert Client().get(f"/beta/invite/{old}/").status_code == 404
     assert post_accept(Client(), new).status_code == 302
@@ -155,14 +162,14 @@ def test_only_owners_and_staff_invite_and_the_same_email_may_join_two_partners(
     world: World, django_capture_on_commit_callbacks: Any
 ) -> None:
     with pytest.raises(Forbidden):
-        services.invitation_create(
+        invitation_create(
             organization=world.a.organization,
             email="x@example.test",
             role="artist",
             actor=world.a.producer,
         )
     with pytest.raises(Forbidden):
-        services.invitation_create(
+        invitation_create(
             organization=world.a.organization,
             email="x@example.test",
             role="artist",
@@ -170,7 +177,7 @@ def test_only_owners_and_staff_invite_and_the_same_email_may_join_two_partners(
         )
     _, token_a = _invite(world, "shared@example.test", django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
-        _, token_b = services.invitation_create(
+        _, token_b = invitation_create(
             organization=world.b.organization,
             email="shared@example.test",
             role="viewer",
@@ -195,7 +202,7 @@ def test_invite_quota_counts_open_invitations(
     with pytest.raises(Conflict, match="invite quota"):
         _invite(world, "i3@example.test", django_capture_on_commit_callbacks)
     with tenant_scope(world.a.organization.pk):
-        services.invitation_revoke(invitation=invitation, actor=world.a.owner)
+        invitation_revoke(invitation=invitation, actor=world.a.owner)
     _invite(world, "i3@example.test", django_capture_on_commit_callbacks)
 
 
@@ -219,9 +226,9 @@ def test_invitation_api(world: World, django_capture_on_commit_callbacks: Any) -
 
 
 def test_a_suspended_partner_cannot_invite(world: World) -> None:
-    services.partner_suspend(organization=world.a.organization, actor=world.beta_admin)
+    partner_suspend(organization=world.a.organization, actor=world.beta_admin)
     with pytest.raises(Forbidden, match="suspended"):
-        services.invitation_create(
+        invitation_create(
             organization=world.a.organization,
             email="n@example.test",
             role="artist",

@@ -11,12 +11,16 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from apps.beta import services
+from apps.beta.feedback import feedback_create
+from apps.beta.gates import cohort_create
 from apps.beta.reports import results_report
+from apps.beta.suspension import beta_profile_update
 from apps.media.models import MediaFile
 from apps.production.models import Version
 from apps.production.services import shot_create, version_create, version_set_status
+from apps.render.models import Job
 from apps.tenancy.scope import tenant_scope
+from tests.beta.helpers import make_job, make_test_pool
 from tests.factories import Partner, World
 
 pytestmark = pytest.mark.django_db
@@ -50,13 +54,11 @@ def _upload(partner: Partner, name: str, kind: str = "plate", derived: Any = Non
 
 @pytest.fixture
 def fixture(world: World) -> World:
-    wave = services.cohort_create(name="Wave 1", actor=world.beta_admin)
-    services.beta_profile_update(
+    wave = cohort_create(name="Wave 1", actor=world.beta_admin)
+    beta_profile_update(
         organization=world.a.organization, actor=world.beta_admin, cohort_id=wave.pk, seat_quota=5
     )
-    services.beta_profile_update(
-        organization=world.b.organization, actor=world.beta_admin, seat_quota=4
-    )
+    beta_profile_update(organization=world.b.organization, actor=world.beta_admin, seat_quota=4)
     # A: shot 1 first version 10 h ago, its second version approved now -> 10 h;
     #    shot 2 single version 4 h ago approved -> 4 h; shot 3 never approved.
     _versions(world.a, [(10, False), (6, True)], "SH0100")
@@ -70,7 +72,7 @@ def fixture(world: World) -> World:
     _upload(world.b, "b-plate.exr")
     for partner, rating in ((world.a, 5), (world.a, 3), (world.b, 2)):
         with tenant_scope(partner.organization.pk, user_id=partner.owner.pk):
-            services.feedback_create(user=partner.owner, rating=rating, text="ok")
+            feedback_create(user=partner.owner, rating=rating, text="ok")
     return world
 
 
@@ -120,3 +122,29 @@ def test_report_page_and_csv_for_beta_admins_only(fixture: World) -> None:
     partner.force_login(fixture.a.owner)
     assert partner.get("/staff/beta/report/").status_code == 404
     assert partner.get("/staff/beta/report.csv").status_code == 404
+
+
+def test_report_counts_render_jobs_and_gpu_hours(fixture: World) -> None:
+    """Beta reads render's job table by its app label (render sits on a higher floor)."""
+    pool = make_test_pool()
+    # A: two jobs of one operation and one of another; B: one job. Hours by hand.
+    for partner, operation, seconds in (
+        (fixture.a, "noop", 1800.0),
+        (fixture.a, "noop", None),  # still queued: no GPU time yet
+        (fixture.a, "shot_match", 3600.0),
+        (fixture.b, "noop", 900.0),
+    ):
+        job = make_job(partner, pool, operation)
+        with tenant_scope(partner.organization.pk):
+            Job.objects.filter(pk=job.pk).update(gpu_seconds=seconds)
+
+    report = results_report()
+    rows = {row.label: row for row in report.partners}
+    a, b = rows[fixture.a.organization.name], rows[fixture.b.organization.name]
+    assert a.jobs_by_operation == {"noop": 2, "shot_match": 1} and a.jobs_total == 3
+    assert (a.gpu_hours, b.gpu_hours) == (1.5, 0.25)
+    assert b.jobs_by_operation == {"noop": 1}
+    assert report.total.jobs_by_operation == {"noop": 3, "shot_match": 1}
+    assert report.total.gpu_hours == 1.75
+    assert "jobs by operation" not in report.unavailable
+    assert "GPU hours" not in report.unavailable

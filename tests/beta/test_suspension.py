@@ -13,9 +13,9 @@ from rest_framework.test import APIClient
 
 from apps.accounts.services import api_token_create
 from apps.audit.models import AuditEntry
-from apps.beta import services
 from apps.beta.models import BetaStatus
 from apps.beta.selectors import beta_profile_of, organization_can_submit_jobs
+from apps.beta.suspension import partner_reactivate, partner_suspend, user_reactivate, user_suspend
 from apps.production.models import Project
 from apps.tenancy.scope import tenant_scope
 from tests.beta.ws import communicator, session_cookie
@@ -40,9 +40,7 @@ def test_suspending_a_partner_ends_sessions_tokens_and_jobs_and_reactivation_res
     assert api.get("/api/v1/me/").status_code == 200
     assert organization_can_submit_jobs(a.organization.pk)
 
-    services.partner_suspend(
-        organization=a.organization, actor=world.beta_admin, reason="NDA breach"
-    )
+    partner_suspend(organization=a.organization, actor=world.beta_admin, reason="NDA breach")
     assert beta_profile_of(a.organization).status == BetaStatus.SUSPENDED
     assert not organization_can_submit_jobs(a.organization.pk)
     assert organization_can_submit_jobs(world.b.organization.pk)  # others unaffected
@@ -62,7 +60,7 @@ def test_suspending_a_partner_ends_sessions_tokens_and_jobs_and_reactivation_res
         entry = AuditEntry.objects.filter(action="beta.profile.update").first()
     assert entry is not None and entry.changes["status"] == ["active", "suspended"]
 
-    services.partner_reactivate(organization=a.organization, actor=world.beta_admin)
+    partner_reactivate(organization=a.organization, actor=world.beta_admin)
     assert organization_can_submit_jobs(a.organization.pk)
     assert browser.get("/dashboard/").status_code == 200
     listing = fresh.get(f"/api/v1/orgs/{a.organization.slug}/projects/")
@@ -74,11 +72,11 @@ def test_suspending_a_partner_ends_sessions_tokens_and_jobs_and_reactivation_res
 @pytest.mark.django_db
 def test_suspending_one_person(world: World) -> None:
     api = _token_client(world.a.viewer)
-    services.user_suspend(user=world.a.viewer, actor=world.beta_admin, reason="left the company")
+    user_suspend(user=world.a.viewer, actor=world.beta_admin, reason="left the company")
     assert api.get("/api/v1/me/").status_code == 401
     assert not Client().login(email=world.a.viewer.email, password=PASSWORD)
     assert _token_client(world.a.owner).get("/api/v1/me/").status_code == 200
-    services.user_reactivate(user=world.a.viewer, actor=world.beta_admin)
+    user_reactivate(user=world.a.viewer, actor=world.beta_admin)
     assert Client().login(email=world.a.viewer.email, password=PASSWORD)
 
 
@@ -94,7 +92,7 @@ async def test_suspension_closes_an_open_websocket_within_a_second(partner: Part
     assert (await socket.receive_json_from())["type"] == "hello"
 
     started = time.monotonic()
-    await sync_to_async(services.partner_suspend)(
+    await sync_to_async(partner_suspend)(
         organization=partner.organization, actor=None, reason="Suspended by the studio."
     )
     message = await socket.receive_json_from(timeout=1)
@@ -109,4 +107,4 @@ async def test_suspension_closes_an_open_websocket_within_a_second(partner: Part
     again = communicator(partner.organization.slug, cookie)
     connected, code = await again.connect()
     assert not connected and code == 4401
-    await sync_to_async(services.partner_reactivate)(organization=partner.organization, actor=None)
+    await sync_to_async(partner_reactivate)(organization=partner.organization, actor=None)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from apps.core.tasks import in_tenant_scope
 from apps.production.models import Project
+from apps.tenancy.tasks import in_tenant_scope
 from tests.factories import World
 
 

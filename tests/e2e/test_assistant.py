@@ -23,24 +23,24 @@ NOTES = [
 @pytest.fixture
 def reviewed(committed_db: None) -> tuple[Partner, Any]:
     from apps.production.services import version_create
-    from apps.review.services import note_create, session_create
-    from apps.tenancy.models import Role
+    from apps.review.notes import note_create
+    from apps.review.sessions import session_create
     from apps.tenancy.scope import tenant_scope
+    from apps.tenancy.selectors import members_of_current_organization
 
     partner = make_partner("assist")
     with tenant_scope(partner.organization.pk, user_id=partner.owner.pk):
         version = version_create(actor=partner.owner, shot=partner.shot, source="upload")
+        members = {m.user_id: m for m in members_of_current_organization()}
         session = session_create(
-            actor=partner.owner,
-            role=Role.OWNER,
+            actor=members[partner.owner.pk],
             project=partner.project,
             title="Tuesday dailies",
             version_ids=[version.pk],
         )
         for frame, text in NOTES:
             note_create(
-                actor=partner.producer,
-                role=Role.PRODUCER,
+                actor=members[partner.producer.pk],
                 version=version,
                 frame_in=frame,
                 text=text,

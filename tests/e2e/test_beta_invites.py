@@ -5,12 +5,7 @@ refused with a clear message."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,14 +14,15 @@ import pytest
 from django.db import connections
 from playwright.sync_api import expect
 
+from apps.beta.agreements import agreement_publish
 from apps.beta.models import Agreement
-from apps.beta.services import agreement_publish
 from apps.tenancy.models import OrganizationKind, Role
 from apps.tenancy.services import membership_create
 from tests.beta.smtp import Inbox, smtp_server
 from tests.conftest import unique
-from tests.e2e.conftest import ARTIFACTS, ROOT, _database_url_for_test_db, _free_port
+from tests.e2e.conftest import ARTIFACTS
 from tests.factories import PASSWORD, enable_totp, make_organization, make_user, totp_code
+from tests.live_server import asgi_servers
 
 pytestmark = pytest.mark.e2e
 
@@ -37,51 +33,13 @@ NEW_PASSWORD = "Stage-left-7-lanterns"
 def mail_server(django_db_setup: Any) -> Iterator[tuple[Inbox, str]]:
     """The platform with its email going to a real local SMTP server."""
     with smtp_server() as (inbox, smtp_port):
-        port = _free_port()
-        env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-        env.update(
-            DATABASE_URL=_database_url_for_test_db(),
-            BACKLOT_ENV="test",
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=str(smtp_port),
-        )
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        log_path = ARTIFACTS / "beta-server.log"
-        with open(log_path, "w") as log:
-            server = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "studio.asgi:application",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    urllib.request.urlopen(url + "/healthz", timeout=1)
-                    break
-                except OSError:
-                    if server.poll() is not None:
-                        raise RuntimeError(log_path.read_text()) from None
-                    time.sleep(0.2)
-            try:
-                yield inbox, url
-            finally:
-                server.terminate()
-                server.wait(timeout=10)
+        mail_env = {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_port),
+        }
+        with asgi_servers(1, env=mail_env, log_path=ARTIFACTS / "beta-server.log") as (url,):
+            yield inbox, url
 
 
 @pytest.fixture

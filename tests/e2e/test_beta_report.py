@@ -10,7 +10,7 @@ import pytest
 from django.db import connections
 from playwright.sync_api import expect
 
-from apps.beta.services import feedback_create
+from apps.beta.feedback import feedback_create
 from apps.production.services import version_create, version_set_status
 from apps.tenancy.models import OrganizationKind, Role
 from apps.tenancy.scope import tenant_scope

@@ -16,8 +16,9 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.media import samples
-from tests.e2e.conftest import ARTIFACTS, ROOT, _database_url_for_test_db
+from tests.e2e.conftest import ARTIFACTS
 from tests.factories import PASSWORD, Partner, make_partner
+from tests.live_server import ROOT, child_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -29,8 +30,7 @@ os.environ.setdefault("MEDIA_UPLOAD_PART_SIZE", str(PART_SIZE))
 
 @pytest.fixture(scope="module")
 def celery_worker(live_server_url: str) -> Iterator[None]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(DATABASE_URL=_database_url_for_test_db(), BACKLOT_ENV="test")
+    env = child_environment()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / "celery-media.log", "w")  # noqa: SIM115 - closed below
     worker = subprocess.Popen(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -151,7 +152,9 @@ def test_prores_4444_keeps_alpha(tmp_path: Path) -> None:
     image = np.clip(gradient_scene(), 0, 1)
     alpha = np.linspace(0, 1, 64, dtype=np.float32)[None, :, None] * np.ones((48, 1, 1))
     rgba = np.concatenate([image * alpha, alpha], axis=2).astype(np.float32)
-    writer = frames.MovieWriter(tmp_path / "element.mov", "prores", 24, 64, 48, alpha=True)
+    writer = frames.MovieWriter(
+        tmp_path / "element.mov", "prores", Fraction(24), 64, 48, alpha=True
+    )
     writer.write(torch.from_numpy(rgba.transpose(2, 0, 1).copy()))
     reader = frames.open_frames(writer.close())
     assert reader.info.channels == 4

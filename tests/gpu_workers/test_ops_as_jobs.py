@@ -6,6 +6,7 @@ takes a still EXR.)"""
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +21,7 @@ from apps.media.models import MediaFile
 from apps.media.storage import s3_client
 from apps.production.models import Version
 from apps.production.services import character_create
-from apps.render import services
+from apps.render import consent, submission
 from apps.render.models import Job, JobState
 from apps.tenancy.scope import tenant_scope
 from gpu_workers.frames import write_exr
@@ -106,7 +107,7 @@ def test_every_operation_runs_as_a_job_into_a_version(
     }
     pool = make_pool()
     today = datetime.date.today()
-    submissions = {
+    submissions: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
         "shot_match": ({"source": "plate.mov", "reference": "grade.mov"}, {"method": "mkl"}),
         "key_composite": ({"foreground": "element.mov", "background": "plate.mov"}, {}),
         "deflicker": ({"source": "plate.mov"}, {"window": 3}),
@@ -114,7 +115,7 @@ def test_every_operation_runs_as_a_job_into_a_version(
         "resize": ({"source": "still.exr"}, {"preset": "720p", "mode": "fill"}),
     }
     jobs: dict[str, Job] = {}
-    from apps.beta.services import feature_set
+    from apps.beta.gates import feature_set
 
     # Likeness operations are off by default in the beta; the studio switches them on.
     feature_set(key="op.character_consistency", enabled=True, actor=None,
@@ -123,14 +124,14 @@ def test_every_operation_runs_as_a_job_into_a_version(
         character = character_create(
             actor=partner.owner, project=partner.project, name="Lead", talent_name="B. Obama"
         )
-        services.consent_record_create(
+        consent.consent_record_create(
             actor=partner.owner, project=partner.project, character=character,
             talent_name="B. Obama", scopes=["likeness"], valid_from=today,
             valid_until=today + datetime.timedelta(days=30), document_name="consent.pdf",
             document_content=b"%PDF-1.4 consent",
         )  # fmt: skip
         for operation, (inputs, params) in submissions.items():
-            jobs[operation] = services.job_submit(
+            jobs[operation] = submission.job_submit(
                 actor=partner.owner,
                 project=partner.project,
                 shot=partner.shot,
@@ -143,7 +144,7 @@ def test_every_operation_runs_as_a_job_into_a_version(
     with process(worker_args(pool.name), worker_env(), "ops-worker.log"):
         for operation, job in jobs.items():
             jobs[operation] = wait_for(
-                lambda job=job: _finished(partner, job.pk),
+                functools.partial(_finished, partner, job.pk),
                 timeout=240,
                 message=f"the {operation} job to finish",
             )

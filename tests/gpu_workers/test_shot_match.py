@@ -116,10 +116,13 @@ def test_cdl_and_cc_files_carry_the_numbers(tmp_path: Path) -> None:
     ns = {"asc": "urn:ASC:CDL:v1.01"}
     cc = ET.parse(write_cc(cdl, tmp_path / "a.cc", "sh010")).getroot()
     assert cc.tag == "{urn:ASC:CDL:v1.01}ColorCorrection" and cc.get("id") == "sh010"
-    assert cc.find("asc:SOPNode/asc:Slope", ns).text == "1.100000 1.000000 0.900000"
-    assert cc.find("asc:SatNode/asc:Saturation", ns).text == "0.800000"
+    slope = cc.find("asc:SOPNode/asc:Slope", ns)
+    assert slope is not None and slope.text == "1.100000 1.000000 0.900000"
+    saturation = cc.find("asc:SatNode/asc:Saturation", ns)
+    assert saturation is not None and saturation.text == "0.800000"
     tree = ET.parse(write_cdl(cdl, tmp_path / "a.cdl", "sh010")).getroot()
     power = tree.find("asc:ColorDecision/asc:ColorCorrection/asc:SOPNode/asc:Power", ns)
+    assert power is not None and power.text is not None
     assert [float(v) for v in power.text.split()] == [1.0, 1.05, 0.95]
 
 

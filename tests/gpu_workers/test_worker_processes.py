@@ -15,7 +15,7 @@ from django.conf import settings
 from apps.media.models import MediaFile
 from apps.media.storage import s3_client
 from apps.production.models import Version
-from apps.render import services
+from apps.render import submission
 from apps.render.models import Attempt, AttemptState, Job, JobLog, JobState
 from apps.tenancy.scope import tenant_scope
 from tests.factories import Partner, make_partner
@@ -62,7 +62,7 @@ def _job(partner: Partner, job_id: int) -> Job:
 
 def _submit(partner: Partner, pool: str, media: MediaFile, **params: Any) -> Job:
     with tenant_scope(partner.organization.pk, user_id=partner.producer.pk):
-        return services.job_submit(
+        return submission.job_submit(
             actor=partner.producer,
             project=partner.project,
             shot=partner.shot,
@@ -154,7 +154,7 @@ def test_cancelling_a_running_job_stops_the_worker_within_seconds(
             message="the job to start",
         )
         with tenant_scope(partner.organization.pk, user_id=partner.producer.pk):
-            services.job_cancel(actor=partner.producer, job=job)
+            submission.job_cancel(actor=partner.producer, job=job)
         job = wait_for(
             lambda: _state(partner, job.pk, JobState.CANCELLED, JobState.FAILED),
             timeout=20,
@@ -178,7 +178,7 @@ def test_resize_runs_as_a_job_and_produces_a_version(
     pool = make_pool()
     with process(worker_args(pool.name), worker_env(), "render-worker-resize.log"):
         with tenant_scope(partner.organization.pk, user_id=partner.producer.pk):
-            job = services.job_submit(
+            job = submission.job_submit(
                 actor=partner.producer,
                 project=partner.project,
                 shot=partner.shot,

@@ -28,6 +28,7 @@ def put_part(url: str, data: bytes) -> int:
 def put_part_dropped(url: str, data: bytes) -> None:
     """Send half of a part and drop the connection, like a laptop losing its network."""
     parsed = urllib.parse.urlsplit(url)
+    assert parsed.hostname is not None
     connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
     connection.putrequest("PUT", parsed.path + "?" + parsed.query, skip_accept_encoding=True)
     connection.putheader("Content-Length", str(len(data)))

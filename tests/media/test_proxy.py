@@ -2,17 +2,31 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import TypedDict
 
 import av
 import numpy as np
 import PyOpenColorIO as ocio
 import pytest
 
+from apps.core import colorspace
 from apps.media import proxy, samples
-from apps.media.services import _frame_label
+from apps.media.pipeline import frame_label
 from apps.production.services import project_create, sequence_create, shot_create
 from apps.tenancy.scope import tenant_scope
 from tests.factories import World
+
+
+class _SourceArgs(TypedDict):
+    fmt: str
+    width: int
+    height: int
+    frame_count: int
+
+
+class _OptionArgs(TypedDict):
+    frame_rate: Fraction
+    color_space: str
 
 
 def _first_frame(path: Path) -> np.ndarray:
@@ -72,7 +86,7 @@ def test_log_and_linear_sources_go_through_the_display_transform(tmp_path: Path)
 
 @pytest.mark.parametrize("space", ["ARRI LogC4", "ACEScg"])
 def test_baked_display_lut_matches_the_exact_transform(space: str) -> None:
-    config = proxy.ocio_config()
+    config = colorspace.ocio_config()
     display = config.getDefaultDisplay()
     exact = config.getProcessor(
         ocio.DisplayViewTransform(src=space, display=display, view=config.getDefaultView(display))
@@ -121,7 +135,7 @@ def test_timecode_burn_in_labels_record_timecode_and_frame(world: World, tmp_pat
 
         version = version_create(actor=world.a.owner, shot=shot, source="upload")
         media = MediaFile(project=project, organization_id=project.organization_id)
-        label = _frame_label(version, media)
+        label = frame_label(version, media)
     assert label is not None
     # Drop-frame: 00:59:59;29 is followed by 01:00:00;00 (no frames dropped at minute 0).
     assert [label(i) for i in range(3)] == [
@@ -133,8 +147,11 @@ def test_timecode_burn_in_labels_record_timecode_and_frame(world: World, tmp_pat
     plain, burnt = tmp_path / "plain", tmp_path / "burnt"
     plain.mkdir()
     burnt.mkdir()
-    common = {"fmt": "quicktime", "width": 320, "height": 180, "frame_count": 3}
-    options = {"frame_rate": project.frame_rate, "color_space": "Rec.1886 Rec.709 - Display"}
+    common: _SourceArgs = {"fmt": "quicktime", "width": 320, "height": 180, "frame_count": 3}
+    options: _OptionArgs = {
+        "frame_rate": project.frame_rate,
+        "color_space": "Rec.1886 Rec.709 - Display",
+    }
     a = proxy.build_proxy(source, out_dir=plain, options=proxy.ProxyOptions(**options), **common)
     b = proxy.build_proxy(
         source,

@@ -9,10 +9,12 @@ from django.test import override_settings
 
 from apps.core.errors import NotFound
 from apps.media import tasks
+from apps.media.ingest import media_ingest_file
+from apps.media.links import media_signed_url
 from apps.media.models import MediaFile, MediaState
-from apps.media.services import media_signed_url
 from apps.production.models import Version
 from apps.tenancy.scope import tenant_scope
+from apps.tenancy.selectors import access_membership_by_slug
 from tests.api.helpers import api_client_for
 from tests.factories import World
 from tests.media.helpers import (
@@ -43,7 +45,8 @@ def _assert_unreachable(world: World, media: MediaFile) -> None:
     assert not _derived(world, media)  # no proxy, poster or filmstrip was made
     with tenant_scope(world.a.organization.pk, user_id=world.a.owner.pk):
         with pytest.raises(NotFound):
-            media_signed_url(actor=world.a.owner, role="owner", media_id=media.pk)
+            owner = access_membership_by_slug(world.a.owner, world.a.organization.slug)
+            media_signed_url(actor=owner, media_id=media.pk)
     client = api_client_for(world.a.owner)
     org, project = world.a.organization.slug, world.a.project.pk
     assert client.get(api_url("media-link", org, project, pk=media.pk)).status_code == 404
@@ -121,8 +124,6 @@ def test_zero_byte_file_is_refused_before_anything_is_stored(world: World) -> No
 
 @pytest.mark.django_db
 def test_zero_byte_object_is_rejected_by_validation(world: World, tmp_path: Path) -> None:
-    from apps.media.services import media_ingest_file
-
     empty = tmp_path / "empty.exr"
     empty.write_bytes(b"")
     with tenant_scope(world.a.organization.pk):

@@ -11,14 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.media import samples
+from apps.media.ingest import media_ingest_file
 from apps.media.models import MediaFile
+from apps.media.pipeline import media_make_proxy, media_make_viewer_proxy
 from apps.media.selectors import version_media
-from apps.media.services import (
-    media_ingest_file,
-    media_make_proxy,
-    media_make_viewer_proxy,
-    media_validate,
-)
+from apps.media.uploads import media_validate
 from apps.production.models import Project
 from apps.tenancy.scope import tenant_scope
 from tests.factories import World
@@ -34,7 +31,7 @@ def _frame(media: MediaFile) -> np.ndarray:
     )
     import io
 
-    with av.open(io.BytesIO(body)) as container:
+    with av.open(io.BytesIO(body), mode="r") as container:
         return next(container.decode(video=0)).to_ndarray(format="rgb24").astype(np.int16)
 
 
@@ -79,6 +76,7 @@ def test_watermarked_projects_give_each_viewer_their_own_copy(world: World, tmp_
     assert reverse("media-link-page", args=[org.slug, copy.pk, "play"]) in page
     assert reverse("media-link-page", args=[org.slug, other.pk, "play"]) not in page
     with tenant_scope(org.pk):
+        assert source.version is not None
         base = version_media(source.version)["proxy"]
         assert base is not None and base.viewer_id is None
         base_frame, copy_frame = _frame(base), _frame(copy)

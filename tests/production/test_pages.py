@@ -9,11 +9,13 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.media import samples
+from apps.media.ingest import media_ingest_file
 from apps.media.models import MediaFile, MediaKind
-from apps.media.services import media_ingest_file, media_make_proxy, media_validate
-from apps.production.demo import seed_demo
+from apps.media.pipeline import media_make_proxy
+from apps.media.uploads import media_validate
 from apps.production.models import Project, Version
 from apps.tenancy.scope import tenant_scope
+from apps.web.demo import seed_demo
 from tests.factories import World
 
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from django.conf import settings
 
-from apps.media.models import MediaFile
+from apps.media.files import media_file_register
+from apps.media.models import MediaFile, MediaKind, MediaState
 from apps.media.storage import new_object_key, s3_client
-from apps.render import services
+from apps.render import pools
 from apps.render.models import Pool
 from apps.tenancy.scope import tenant_scope
 from tests.factories import Partner
@@ -35,7 +36,7 @@ FAST_RENDER_ENV = {
 
 def make_pool(**kwargs: Any) -> Pool:
     name = kwargs.pop("name", f"test-{uuid.uuid4().hex[:10]}")
-    return services.pool_create(actor=None, name=name, **kwargs)
+    return pools.pool_create(actor=None, name=name, **kwargs)
 
 
 def make_input_media(
@@ -50,11 +51,11 @@ def make_input_media(
             filename=name,
         )
         s3_client().put_object(Bucket=settings.S3_BUCKET, Key=key, Body=body)
-        return MediaFile.objects.create(
+        return media_file_register(
             organization_id=partner.organization.pk,
-            project=partner.project,
-            kind="plate",
-            state="ready",
+            project_id=partner.project.pk,
+            kind=MediaKind.PLATE,
+            state=MediaState.READY,
             original_filename=name,
             size=len(body),
             sha256=hashlib.sha256(body).hexdigest(),
@@ -79,7 +80,12 @@ def platform_env() -> dict[str, str]:
 
 def worker_env() -> dict[str, str]:
     """What a GPU node gets: the broker and S3, never database settings."""
-    keep = ("REDIS_URL", "CELERY_BROKER_URL", "S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID")
+    keep: tuple[str, ...] = (
+        "REDIS_URL",
+        "CELERY_BROKER_URL",
+        "S3_ENDPOINT_URL",
+        "S3_ACCESS_KEY_ID",
+    )
     keep += ("S3_SECRET_ACCESS_KEY", "S3_BUCKET", "S3_REGION")
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
     env.update({k: os.environ[k] for k in keep if k in os.environ})

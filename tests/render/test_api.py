@@ -165,7 +165,7 @@ async def test_project_socket_streams_job_progress_to_members_only(
     assert (await socket.receive_json_from())["type"] == "hello"
 
     def submit_and_start() -> None:
-        from apps.render.services import job_submit
+        from apps.render.submission import job_submit
 
         # Committed: the job is dispatched as soon as the submission commits.
         with tenant_scope(a.organization.pk, user_id=a.producer.pk):

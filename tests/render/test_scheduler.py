@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from apps.production.models import Version
-from apps.render import services
+from apps.render import pools, submission
 from apps.render.intake import report_receive
 from apps.render.models import Attempt, AttemptState, Job, JobLog, JobState, PoolState
 from apps.render.scheduler import dispatch_pool, monitor_attempts, output_prefix
@@ -40,7 +40,7 @@ def _reload(partner: Partner, job_id: int) -> Job:
 
 def _submit(partner: Partner, pool: Any, **kwargs: Any) -> Job:
     with tenant_scope(partner.organization.pk, user_id=partner.producer.pk):
-        return services.job_submit(
+        return submission.job_submit(
             actor=partner.producer,
             project=partner.project,
             shot=partner.shot,
@@ -67,12 +67,12 @@ def test_dispatch_sends_only_up_to_free_capacity_by_priority_then_age(world: Wor
     assert _reload(a, new.pk).state == JobState.QUEUED
     assert _reload(a, low.pk).state == JobState.QUEUED
 
-    services.pool_update(actor=None, pool=pool, state=PoolState.PAUSED)
+    pools.pool_update(actor=None, pool=pool, state=PoolState.PAUSED)
     job = _reload(a, urgent.pk)
     _report(job, job.current_attempt_id, "started", worker_host="w1", device="cpu")
     _report(job, job.current_attempt_id, "result", outputs=[], gpu_seconds=2.0)
     assert dispatch_pool(pool_id=pool.pk, publish=_no_publish) == []  # paused: jobs wait
-    services.pool_update(actor=None, pool=pool, state=PoolState.ACTIVE)
+    pools.pool_update(actor=None, pool=pool, state=PoolState.ACTIVE)
     assert dispatch_pool(pool_id=pool.pk, publish=_no_publish) == [new.pk]
 
 
@@ -84,7 +84,7 @@ def test_fair_share_between_three_partners_and_hard_caps(world: World) -> None:
     pool = make_pool(capacity=10, price_per_gpu_second="0")
     shares, caps = [50, 30, 20], [6, 4, 3]
     for partner, share, cap in zip(partners, shares, caps, strict=True):
-        services.entitlement_set(
+        pools.entitlement_set(
             actor=None, pool=pool, organization=partner.organization, share=share, hard_cap=cap
         )
     backlog = {0: 110, 1: 70, 2: 50}

@@ -12,7 +12,7 @@ from apps.audit.models import AuditEntry
 from apps.core.errors import Conflict, ValidationFailed
 from apps.production.models import Project
 from apps.production.services import character_create
-from apps.render import services
+from apps.render import consent, pools, submission
 from apps.render.models import JobState, PoolState
 from apps.tenancy.scope import tenant_scope
 from gpu_workers import registry
@@ -58,7 +58,7 @@ def test_submission_queues_a_job_with_an_estimate_and_an_audit_entry(world: Worl
     a = world.a
     pool = make_pool(price_per_gpu_second="0.5")
     with tenant_scope(a.organization.pk, user_id=a.producer.pk):
-        job = services.job_submit(
+        job = submission.job_submit(
             actor=a.producer,
             project=a.project,
             shot=a.shot,
@@ -83,7 +83,7 @@ def test_a_job_over_the_remaining_budget_is_refused_and_the_refusal_audited(
         Project.objects.filter(pk=a.project.pk).update(gpu_budget=Decimal("10.00"))
         project = Project.objects.get(pk=a.project.pk)
         with pytest.raises(Conflict) as refused:
-            services.job_submit(
+            submission.job_submit(
                 actor=a.producer,
                 project=project,
                 shot=a.shot,
@@ -102,11 +102,11 @@ def test_open_jobs_reserve_budget_so_the_second_job_is_refused(world: World) -> 
     with tenant_scope(a.organization.pk, user_id=a.producer.pk):
         Project.objects.filter(pk=a.project.pk).update(gpu_budget=Decimal("10.00"))
         project = Project.objects.get(pk=a.project.pk)
-        services.job_submit(
+        submission.job_submit(
             actor=a.producer, project=project, shot=a.shot, operation="noop", pool=pool.name
         )
         with pytest.raises(Conflict, match=r"only 4\.2400 of the project's GPU budget"):
-            services.job_submit(
+            submission.job_submit(
                 actor=a.producer, project=project, shot=a.shot, operation="noop", pool=pool.name
             )
 
@@ -122,7 +122,7 @@ def test_likeness_operation_needs_an_active_consent_record(
             actor=a.owner, project=a.project, name="Mara", talent_name="Ana Ruiz"
         )
         with pytest.raises(Conflict) as refused:
-            services.job_submit(
+            submission.job_submit(
                 actor=a.producer,
                 project=a.project,
                 shot=a.shot,
@@ -133,7 +133,7 @@ def test_likeness_operation_needs_an_active_consent_record(
         assert "No active likeness consent for Mara (Ana Ruiz)" in refused.value.message
 
         # Voice-only or expired consent does not cover likeness.
-        services.consent_record_create(
+        consent.consent_record_create(
             actor=a.owner,
             project=a.project,
             character=character,
@@ -144,7 +144,7 @@ def test_likeness_operation_needs_an_active_consent_record(
             document_name="voice.pdf",
             document_content=b"%PDF-1.4 voice",
         )
-        services.consent_record_create(
+        consent.consent_record_create(
             actor=a.owner,
             project=a.project,
             character=character,
@@ -156,7 +156,7 @@ def test_likeness_operation_needs_an_active_consent_record(
             document_content=b"%PDF-1.4 old",
         )
         with pytest.raises(Conflict):
-            services.job_submit(
+            submission.job_submit(
                 actor=a.producer,
                 project=a.project,
                 shot=a.shot,
@@ -164,7 +164,7 @@ def test_likeness_operation_needs_an_active_consent_record(
                 character=character,
             )
 
-        record = services.consent_record_create(
+        record = consent.consent_record_create(
             actor=a.owner,
             project=a.project,
             character=character,
@@ -177,7 +177,7 @@ def test_likeness_operation_needs_an_active_consent_record(
         )
         assert record.document is not None and record.document.state == "ready"
         assert len(record.document.sha256) == 64
-        job = services.job_submit(
+        job = submission.job_submit(
             actor=a.producer,
             project=a.project,
             shot=a.shot,
@@ -186,9 +186,9 @@ def test_likeness_operation_needs_an_active_consent_record(
         )
         assert job.consent_id == record.pk
 
-        services.consent_record_revoke(actor=a.owner, record=record)
+        consent.consent_record_revoke(actor=a.owner, record=record)
         with pytest.raises(Conflict):
-            services.job_submit(
+            submission.job_submit(
                 actor=a.producer,
                 project=a.project,
                 shot=a.shot,
@@ -205,49 +205,48 @@ def test_bad_parameters_inputs_and_pools_are_refused_clearly(world: World) -> No
     a, b = world.a, world.b
     foreign_media = make_input_media(b)
     draining = make_pool()
-    services.pool_update(actor=None, pool=draining, state=PoolState.DRAINING)
+    pools.pool_update(actor=None, pool=draining, state=PoolState.DRAINING)
     with tenant_scope(a.organization.pk, user_id=a.producer.pk):
         submit: dict[str, Any] = dict(actor=a.producer, project=a.project, shot=a.shot)
         with pytest.raises(ValidationFailed, match="unknown operation 'sharpen'"):
-            services.job_submit(**submit, operation="sharpen")
+            submission.job_submit(**submit, operation="sharpen")
         with pytest.raises(ValidationFailed, match="seconds must be between"):
-            services.job_submit(**submit, operation="noop", params={"seconds": -1})
+            submission.job_submit(**submit, operation="noop", params={"seconds": -1})
         with pytest.raises(ValidationFailed, match="no media file"):
-            services.job_submit(**submit, operation="noop", inputs={"source": foreign_media.pk})
+            submission.job_submit(**submit, operation="noop", inputs={"source": foreign_media.pk})
         with pytest.raises(ValidationFailed, match="no pool named"):
-            services.job_submit(**submit, operation="noop", pool="nowhere")
+            submission.job_submit(**submit, operation="noop", pool="nowhere")
         with pytest.raises(Conflict, match="being drained"):
-            services.job_submit(**submit, operation="noop", pool=draining.name)
+            submission.job_submit(**submit, operation="noop", pool=draining.name)
 
 
 @pytest.mark.django_db
 def test_cancelling_a_queued_job_removes_it_and_retry_queues_it_again(world: World) -> None:
     a = world.a
     pool = make_pool()
-    services.pool_update(actor=None, pool=pool, state=PoolState.PAUSED)
+    pools.pool_update(actor=None, pool=pool, state=PoolState.PAUSED)
     with tenant_scope(a.organization.pk, user_id=a.producer.pk):
-        job = services.job_submit(
+        job = submission.job_submit(
             actor=a.producer, project=a.project, shot=a.shot, operation="noop", pool=pool.name
         )
-        job = services.job_cancel(actor=a.producer, job=job)
+        job = submission.job_cancel(actor=a.producer, job=job)
         assert job.state == JobState.CANCELLED and job.cost == 0
         with pytest.raises(Conflict):
-            services.job_cancel(actor=a.producer, job=job)
-        job = services.job_retry(actor=a.producer, job=job)
+            submission.job_cancel(actor=a.producer, job=job)
+        job = submission.job_retry(actor=a.producer, job=job)
         assert job.state == JobState.QUEUED
 
 
 @pytest.mark.django_db
 def test_suspended_partner_and_switched_off_operations_cannot_submit(world: World) -> None:
-    from apps.beta.services import feature_set
+    from apps.beta.gates import feature_set
     from apps.core.errors import Forbidden
-    from apps.render import services
 
     partner = world.a
     feature_set(key="op.resize", enabled=False, actor=None, organization=partner.organization)
     with tenant_scope(partner.organization.pk, user_id=partner.owner.pk):
         with pytest.raises(Forbidden, match="resize is not switched on"):
-            services.job_submit(
+            submission.job_submit(
                 actor=partner.owner,
                 project=partner.project,
                 shot=partner.shot,

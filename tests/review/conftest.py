@@ -36,9 +36,10 @@ class Room:
 
 def build_room(label: str = "rv", *, frame_rate: str | None = None) -> Room:
     from apps.production.services import version_create
-    from apps.review.services import session_create
+    from apps.review.sessions import session_create
     from apps.tenancy.models import OrganizationKind, Role
     from apps.tenancy.scope import tenant_scope
+    from apps.tenancy.selectors import members_of_current_organization
     from apps.tenancy.services import membership_create
     from tests.factories import make_organization
 
@@ -68,8 +69,7 @@ def build_room(label: str = "rv", *, frame_rate: str | None = None) -> Room:
         for version in versions:
             make_proxy(version, data=proxy_bytes() if not frame_rate else None)
         session = session_create(
-            actor=partner.owner,
-            role=Role.OWNER,
+            actor=members_of_current_organization().get(user=partner.owner),
             project=project,
             title=f"{label} dailies",
             version_ids=[v.pk for v in versions],

@@ -151,11 +151,13 @@ async def test_cross_tenant_and_uninvited_users_are_refused(room: Room) -> None:
 
         user = make_user("no2fa")
         membership_create(organization=room.studio, user=user, role=Role.REVIEWER, actor=None)
-        from apps.review.services import participant_add
+        from apps.review.sessions import participant_add
         from apps.tenancy.scope import tenant_scope
+        from apps.tenancy.selectors import members_of_current_organization
 
         with tenant_scope(room.partner.organization.pk):
-            participant_add(actor=room.partner.owner, session=room.session, user=user)
+            host = members_of_current_organization().get(user=room.partner.owner)
+            participant_add(actor=host, session=room.session, user=user)
         return user
 
     no2fa = await sync_to_async(staff_without_2fa)()
@@ -392,7 +394,7 @@ async def test_a_revoked_share_cuts_off_a_silent_listener(room: Room, monkeypatc
 
 
 async def test_room_refuses_an_organization_without_the_live_review_feature(room: Room) -> None:
-    from apps.beta.services import feature_set
+    from apps.beta.gates import feature_set
 
     await sync_to_async(feature_set)(
         key="review.live", enabled=False, actor=None, organization=room.partner.organization

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import websockets
 
+from tests.live_server import asgi_servers
 from tests.review.conftest import Room, build_room, session_cookie
-from tests.review.servers import asgi_servers
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from apps.core.errors import BacklotError
+from apps.core.errors import BacklotError, OutOfScope
 from apps.core.request_context import current_request_context
-from apps.tenancy.scope import TenantScopeViolation
 
 
 def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
@@ -41,7 +40,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, BacklotError):
         fields = {exc.field: [exc.message]} if exc.field else None
         return Response(error_body(exc.code, exc.message, fields), status=exc.status_code)
-    if isinstance(exc, TenantScopeViolation):
+    if isinstance(exc, OutOfScope):
         return Response(error_body("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")

@@ -1,10 +1,13 @@
 // Live render jobs: follows /ws/projects/<project>/ and updates job rows, the job page's
 // progress bar, state badge, cost and result, and streams log lines as they arrive.
-// Elements: #render-live[data-project][data-job?]; [data-job-id] containers holding
-// [data-job-field=state|progress|message|cost|version|attempts]; pre[data-testid=job-logs].
+// Elements: #render-live[data-project][data-job?] (the connection indicator); [data-job-id]
+// containers holding [data-job-field=state|progress|message|cost|version|attempts];
+// pre[data-testid=job-logs]. What only the server renders (attempts, result, provenance, a
+// job launched elsewhere) is re-rendered in place from the page's regions.
 
-const PING_MS = 25_000;
-const BACKOFF_MS = [1000, 2000, 5000, 10000, 30000];
+import { refreshRegions } from "../lib/regions.js";
+import { openSocket } from "../lib/socket.js";
+
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 const BADGES = {
   queued: "badge-muted", dispatched: "badge-accent", running: "badge-accent",
@@ -16,20 +19,13 @@ const LABELS = {
 };
 
 const status = document.getElementById("render-live");
-let reloadTimer = null;
-
-function setStatus(state, label) {
-  if (!status) return;
-  status.className = `live-status is-${state}`;
-  status.querySelector(".live-label").textContent = label;
-}
 
 function containersFor(jobId) {
   return document.querySelectorAll(`[data-job-id="${jobId}"]`);
 }
 
 function updateJob(job) {
-  const pageJob = status?.dataset.job;
+  const pageJob = status.dataset.job;
   const scopes = [...containersFor(job.id)];
   if (pageJob && String(job.id) === pageJob) scopes.push(document);
   for (const scope of scopes) {
@@ -57,17 +53,19 @@ function updateJob(job) {
       const verb = form.dataset.jobAction;
       form.hidden = verb === "cancel" ? FINAL.has(job.state) : !["failed", "cancelled"].includes(job.state);
     }
-    const renderedFinal = FINAL.has(status.dataset.renderedState || "");
-    if (FINAL.has(job.state) && !renderedFinal) {
-      // Attempts, result and provenance are rendered by the server: fetch the page again.
+    if (FINAL.has(job.state) && !FINAL.has(status.dataset.renderedState || "")) {
+      // Attempts, result and provenance are rendered by the server.
       status.dataset.renderedState = job.state;
-      setTimeout(() => location.reload(), 300);
+      refreshRegions(["job-error", "job-facts", "job-provenance"]);
     }
+  } else if (!pageJob && !containersFor(job.id).length) {
+    // A job launched elsewhere (API, another tab): show it in the list.
+    refreshRegions(["jobs"]);
   }
 }
 
 function appendLog(jobId, log) {
-  if (!status || status.dataset.job !== String(jobId)) return;
+  if (status.dataset.job !== String(jobId)) return;
   const pre = document.querySelector('[data-testid="job-logs"]');
   if (!pre || pre.querySelector(`[data-log-id="${log.id}"]`)) return;
   const line = document.createElement("span");
@@ -81,37 +79,13 @@ function appendLog(jobId, log) {
   if (atBottom) pre.scrollTop = pre.scrollHeight;
 }
 
-function connect(attempt = 0) {
-  if (!status) return;
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws/projects/${status.dataset.project}/`);
-  let ping = null;
-  setStatus("connecting", "Connecting");
-  socket.addEventListener("open", () => {
-    setStatus("live", "Live");
-    attempt = 0;
-    ping = setInterval(() => socket.send(JSON.stringify({ type: "ping" })), PING_MS);
-  });
-  socket.addEventListener("message", (message) => {
-    const event = JSON.parse(message.data);
-    if (event.type === "render.job") updateJob(event.job);
-    else if (event.type === "render.log") appendLog(event.job_id, event.log);
-    const editing = document.activeElement?.closest("form");
-    if (event.type === "render.job" && !status.dataset.job && !editing && !containersFor(event.job.id).length) {
-      // A job launched elsewhere (API, another tab): show it, unless the user is typing.
-      clearTimeout(reloadTimer);
-      reloadTimer = setTimeout(() => location.reload(), 500);
-    }
-  });
-  socket.addEventListener("close", (event) => {
-    clearInterval(ping);
-    if (event.code === 4401 || event.code === 4404 || event.code === 4403) {
-      setStatus("stopped", "Off");
-      return;
-    }
-    setStatus("offline", "Offline");
-    setTimeout(() => connect(attempt + 1), BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]);
+if (status) {
+  openSocket({
+    path: `/ws/projects/${status.dataset.project}/`,
+    indicator: status,
+    onMessage(event) {
+      if (event.type === "render.job") updateJob(event.job);
+      else if (event.type === "render.log") appendLog(event.job_id, event.log);
+    },
   });
 }
-
-connect();

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.render import services
+from apps.render import pools
 from apps.render.models import Pool
 from apps.tenancy.models import Organization
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         pool = Pool.objects.filter(name=options["name"]).first()
         if pool is None:
-            pool = services.pool_create(
+            pool = pools.pool_create(
                 actor=None,
                 name=options["name"],
                 device_kind=options["device"] or "cpu",
@@ -35,21 +35,21 @@ class Command(BaseCommand):
                 price_per_gpu_second=options["price"] or Decimal("0.001"),
             )
         else:
-            pool = services.pool_update(
+            pool = pools.pool_update(
                 actor=None,
                 pool=pool,
                 capacity=options["capacity"],
                 price_per_gpu_second=options["price"],
             )
         if options["state"]:
-            pool = services.pool_update(actor=None, pool=pool, state=options["state"])
+            pool = pools.pool_update(actor=None, pool=pool, state=options["state"])
         for item in options["entitle"]:
             slug, _, rest = item.partition("=")
             share, _, cap = rest.partition(":")
             organization = Organization.objects.filter(slug=slug).first()
             if organization is None or not share:
                 raise CommandError(f"--entitle wants <org slug>=<share>[:cap], got {item!r}")
-            services.entitlement_set(
+            pools.entitlement_set(
                 actor=None,
                 pool=pool,
                 organization=organization,

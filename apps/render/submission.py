@@ -1,16 +1,13 @@
-"""Render writes: submission (gates: pool, parameters, inputs, consent, budget), cancel,
-retry, pools. Dispatch lives in `scheduler.py`, worker reports in `intake.py`."""
+"""Render submission: the gates a job passes before it is queued (operation and parameters,
+inputs, pool, closed-beta features, likeness consent, GPU budget), cancel and retry.
+Dispatch is `scheduler.py`'s, worker reports `intake.py`'s."""
 
 from __future__ import annotations
 
-import functools
-import logging
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-import redis
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -19,30 +16,23 @@ from apps.audit.services import audit_record
 from apps.beta.features import FEATURES, operation_feature_key
 from apps.beta.selectors import require_can_submit_jobs, require_feature
 from apps.core.errors import BacklotError, Conflict, ValidationFailed
-from apps.core.events import send_project_event
-from apps.media.models import MediaFile, MediaState
+from apps.media.models import MediaFile, MediaKind, MediaState
 from apps.production.models import Character, ConsentRecord, Project, Shot
 from apps.render import conf
+from apps.render.consent import LIKENESS_SCOPE, active_consent
+from apps.render.events import emit_job, job_log
 from apps.render.models import (
     FINAL_JOB_STATES,
     OPEN_JOB_STATES,
-    DeviceKind,
     Job,
-    JobLog,
     JobState,
     Pool,
     PoolEntitlement,
     PoolState,
 )
-from apps.tenancy.models import Organization
-from apps.tenancy.scope import tenant_scope
-from gpu_workers.celery_app import cancel_key, visibility_timeout
+from apps.render.pools import gpu_cost, money
+from apps.render.scheduler import dispatch_after_commit, stop_attempt_after_commit
 from gpu_workers.registry import InvalidParameters, Operation, get_operation
-
-logger = logging.getLogger(__name__)
-
-CENT = Decimal("0.0001")
-LIKENESS_SCOPE = "likeness"
 
 
 class BudgetExceeded(Conflict):
@@ -51,187 +41,6 @@ class BudgetExceeded(Conflict):
 
 class ConsentRequired(Conflict):
     code = "consent_required"
-
-
-def money(value: Decimal | float) -> Decimal:
-    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-# --- broker side effects (after commit) ----------------------------------------------------
-
-
-@functools.lru_cache(maxsize=2)
-def _broker(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
-
-
-def broker_redis() -> redis.Redis:
-    return _broker(settings.CELERY_BROKER_URL)
-
-
-def stop_attempt_after_commit(attempt_id: Any) -> None:
-    """Raise the broker flag that makes a worker stop this attempt (or skip it when the
-    broker redelivers it later). Kept longer than the broker's visibility timeout."""
-
-    def flag() -> None:
-        try:
-            broker_redis().set(cancel_key(str(attempt_id)), "1", ex=visibility_timeout() + 86400)
-        except redis.RedisError:
-            logger.exception("could not flag attempt %s to stop", attempt_id)
-
-    transaction.on_commit(flag)
-
-
-# --- events and logs -------------------------------------------------------------------------
-
-
-def job_event_payload(job: Job) -> dict[str, Any]:
-    return {
-        "id": job.pk,
-        "project_id": job.project_id,
-        "shot_id": job.shot_id,
-        "operation": job.operation,
-        "state": job.state,
-        "progress": round(job.progress, 4),
-        "progress_message": job.progress_message,
-        "attempts_started": job.attempts_started,
-        "error": job.error,
-        "cost": str(job.cost) if job.cost is not None else None,
-        "version_id": job.version_id,
-    }
-
-
-def emit_job(job: Job) -> None:
-    send_project_event(job.project_id, {"type": "render.job", "job": job_event_payload(job)})
-
-
-def job_log(job: Job, message: str, *, level: str = "info", attempt_id: Any = None) -> JobLog:
-    entry = JobLog.objects.create(
-        organization_id=job.organization_id,
-        project_id=job.project_id,
-        job=job,
-        attempt_id=attempt_id,
-        level=level,
-        message=message,
-    )
-    send_project_event(
-        job.project_id,
-        {
-            "type": "render.log",
-            "job_id": job.pk,
-            "log": {
-                "id": entry.pk,
-                "level": level,
-                "message": message,
-                "created_at": entry.created_at.isoformat(),
-            },
-        },
-    )
-    return entry
-
-
-# --- pools -----------------------------------------------------------------------------------
-
-
-def pool_create(
-    *,
-    actor: Any | None,
-    name: str,
-    device_kind: str = DeviceKind.CPU,
-    capacity: int = 1,
-    price_per_gpu_second: Decimal | str = "0.001",
-    description: str = "",
-) -> Pool:
-    if device_kind not in DeviceKind.values:
-        raise ValidationFailed(f"Unknown device kind {device_kind!r}.", field="device_kind")
-    if capacity < 1:
-        raise ValidationFailed("A pool needs at least one worker slot.", field="capacity")
-    price = Decimal(str(price_per_gpu_second))
-    if price < 0:
-        raise ValidationFailed("The price cannot be negative.", field="price_per_gpu_second")
-    with transaction.atomic():
-        if Pool.objects.filter(name=name).exists():
-            raise Conflict(f"A pool named {name!r} already exists.", field="name")
-        pool = Pool.objects.create(
-            name=name,
-            device_kind=device_kind,
-            capacity=capacity,
-            price_per_gpu_second=price,
-            description=description,
-        )
-        audit_record(
-            action="render.pool.create",
-            actor=actor,
-            target=pool,
-            changes={"capacity": capacity, "price": str(price), "device": device_kind},
-        )
-    return pool
-
-
-def pool_update(
-    *,
-    actor: Any | None,
-    pool: Pool,
-    state: str | None = None,
-    capacity: int | None = None,
-    price_per_gpu_second: Decimal | str | None = None,
-) -> Pool:
-    """Pause (jobs wait), drain (no new work, running jobs finish), resume, resize."""
-    changes: dict[str, Any] = {}
-    with transaction.atomic():
-        pool = Pool.objects.select_for_update(no_key=True).get(pk=pool.pk)
-        if state is not None:
-            if state not in PoolState.values:
-                raise ValidationFailed(f"Unknown pool state {state!r}.", field="state")
-            changes["state"] = [pool.state, state]
-            pool.state = state
-        if capacity is not None:
-            if capacity < 1:
-                raise ValidationFailed("A pool needs at least one worker slot.", field="capacity")
-            changes["capacity"] = [pool.capacity, capacity]
-            pool.capacity = capacity
-        if price_per_gpu_second is not None:
-            changes["price"] = [str(pool.price_per_gpu_second), str(price_per_gpu_second)]
-            pool.price_per_gpu_second = Decimal(str(price_per_gpu_second))
-        pool.save()
-        audit_record(action="render.pool.update", actor=actor, target=pool, changes=changes)
-    if pool.state == PoolState.ACTIVE:
-        from apps.render.scheduler import dispatch_after_commit
-
-        dispatch_after_commit(pool.pk)
-    return pool
-
-
-def entitlement_set(
-    *,
-    actor: Any | None,
-    pool: Pool,
-    organization: Organization,
-    share: Decimal | float | str,
-    hard_cap: int | None = None,
-) -> PoolEntitlement:
-    share_value = Decimal(str(share))
-    if share_value <= 0:
-        raise ValidationFailed("A share must be positive.", field="share")
-    if hard_cap is not None and hard_cap < 0:
-        raise ValidationFailed("A hard cap cannot be negative.", field="hard_cap")
-    with tenant_scope(organization.pk), transaction.atomic():
-        entitlement, _ = PoolEntitlement.objects.update_or_create(
-            pool=pool,
-            organization=organization,
-            defaults={"share": share_value, "hard_cap": hard_cap},
-        )
-        audit_record(
-            action="render.entitlement.set",
-            actor=actor,
-            organization_id=organization.pk,
-            target=entitlement,
-            changes={"pool": pool.name, "share": str(share_value), "hard_cap": hard_cap},
-        )
-    return entitlement
-
-
-# --- submission ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -259,18 +68,7 @@ def project_budget(project: Project) -> BudgetStatus:
 
 
 def estimate_cost(*, operation: Operation, shot: Shot, pool: Pool) -> Decimal:
-    seconds = Decimal(str(operation.gpu_seconds_per_frame)) * shot.frame_count
-    return money(seconds * pool.price_per_gpu_second)
-
-
-def active_consent(*, character: Character, scope: str, on: Any = None) -> ConsentRecord | None:
-    day = on or timezone.localdate()
-    for record in ConsentRecord.objects.filter(
-        character=character, revoked_at__isnull=True, valid_from__lte=day, valid_until__gte=day
-    ).order_by("-valid_until", "-pk"):
-        if scope in (record.scopes or []):
-            return record
-    return None
+    return gpu_cost(pool, Decimal(str(operation.gpu_seconds_per_frame)) * shot.frame_count)
 
 
 def _resolve_inputs(project: Project, inputs: dict[str, Any], operation: Operation) -> dict:
@@ -285,7 +83,7 @@ def _resolve_inputs(project: Project, inputs: dict[str, Any], operation: Operati
             raise ValidationFailed(f"Input {role!r} must be a media file id.", field="inputs")
         media = (
             MediaFile.objects.filter(pk=int(media_id), project=project)
-            .exclude(kind="proxy")
+            .exclude(kind=MediaKind.PROXY)
             .first()
         )
         if media is None:
@@ -463,8 +261,6 @@ def _create_job(
         changes={**summary, "estimate": str(estimate), "priority": priority},
     )
     emit_job(job)
-    from apps.render.scheduler import dispatch_after_commit
-
     dispatch_after_commit(pool.pk)
     return job
 
@@ -525,107 +321,5 @@ def job_retry(*, actor: Any, job: Job) -> Job:
         job_log(job, f"retry requested (was {previous})")
         audit_record(action="render.job.retry", actor=actor, target=job, changes={"from": previous})
         emit_job(job)
-        from apps.render.scheduler import dispatch_after_commit
-
         dispatch_after_commit(job.pool_id)
     return job
-
-
-# --- consent records -------------------------------------------------------------------------
-
-
-def consent_record_create(
-    *,
-    actor: Any,
-    project: Project,
-    character: Character,
-    talent_name: str,
-    scopes: list[str],
-    valid_from: Any,
-    valid_until: Any,
-    document_name: str = "",
-    document_content: bytes | None = None,
-    document_content_type: str = "application/pdf",
-    notes: str = "",
-) -> ConsentRecord:
-    from apps.media.storage import new_object_key, s3_client
-
-    talent_name = talent_name.strip()
-    if character.project_id != project.pk:
-        raise ValidationFailed("The character is not part of this project.", field="character")
-    if not talent_name:
-        raise ValidationFailed("Name the talent who gave consent.", field="talent_name")
-    scopes = sorted(set(scopes))
-    if not scopes or set(scopes) - {"likeness", "voice"}:
-        raise ValidationFailed("Choose likeness, voice or both.", field="scopes")
-    if valid_until < valid_from:
-        raise ValidationFailed("The consent cannot end before it starts.", field="valid_until")
-    if not document_content:
-        raise ValidationFailed("Attach the signed consent document.", field="document")
-    if len(document_content) > 25 * 1024 * 1024:
-        raise ValidationFailed("The document must be at most 25 MB.", field="document")
-    import hashlib
-
-    key = new_object_key(
-        organization_id=project.organization_id,
-        project_id=project.pk,
-        filename=document_name or "consent.pdf",
-        area="consent",
-    )
-    s3_client().put_object(
-        Bucket=settings.S3_BUCKET,
-        Key=key,
-        Body=document_content,
-        ContentType=document_content_type or "application/octet-stream",
-    )
-    with transaction.atomic():
-        document = MediaFile.objects.create(
-            organization_id=project.organization_id,
-            project=project,
-            character=character,
-            kind="document",
-            state=MediaState.READY,
-            original_filename=(document_name or "consent.pdf")[:255],
-            content_type=document_content_type[:100],
-            size=len(document_content),
-            sha256=hashlib.sha256(document_content).hexdigest(),
-            storage_key=key,
-            created_by=actor,
-            validated_at=timezone.now(),
-        )
-        record = ConsentRecord.objects.create(
-            organization_id=project.organization_id,
-            project=project,
-            character=character,
-            talent_name=talent_name,
-            scopes=scopes,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            document=document,
-            notes=notes,
-            created_by=actor,
-        )
-        audit_record(
-            action="consent.create",
-            actor=actor,
-            target=record,
-            changes={
-                "character": character.name,
-                "scopes": scopes,
-                "valid_from": str(valid_from),
-                "valid_until": str(valid_until),
-                "document_sha256": document.sha256,
-            },
-        )
-    return record
-
-
-def consent_record_revoke(*, actor: Any, record: ConsentRecord) -> ConsentRecord:
-    with transaction.atomic():
-        record = ConsentRecord.objects.select_for_update(no_key=True).get(pk=record.pk)
-        if record.revoked_at is not None:
-            raise Conflict("This consent was already revoked.")
-        record.revoked_at = timezone.now()
-        record.save(update_fields=["revoked_at"])
-        audit_record(action="consent.revoke", actor=actor, target=record)
-    return record

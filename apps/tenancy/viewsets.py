@@ -15,36 +15,35 @@ from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.errors import BacklotError, Forbidden
+from apps.core.errors import BacklotError
 from apps.core.request_context import mark_source
-from apps.tenancy.models import Membership, Organization, Role
+from apps.tenancy.models import Membership, Organization
+from apps.tenancy.policy import Capability, require
 from apps.tenancy.scope import tenant_scope
 from apps.tenancy.selectors import access_membership_by_slug
 
-ALL_ROLES = frozenset(Role)
-PARTNER_WRITERS = frozenset({Role.OWNER, Role.PRODUCER})
-
 
 class BacklotAPIMixin:
-    """Marks the request as API traffic and opens a transaction for the whole handler."""
+    """Marks the request as API traffic and runs the whole handler in one transaction.
+
+    The transaction and the tenant scope are entered on `_scope_stack` (in `initial`) and
+    always closed by `dispatch`, in the request's own context, on every way out: a
+    response, a handled refusal or an error that becomes a 500. (Closing them only in
+    `finalize_response` missed the 500s: the scope then unwound whenever the garbage
+    collector got to it, in another context, and could leave its database settings on
+    the connection.)"""
 
     _scope_stack: ExitStack
 
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        self._scope_stack = ExitStack()
+        with self._scope_stack:
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         mark_source("api")
-        self._scope_stack = ExitStack()
         self._scope_stack.enter_context(transaction.atomic())
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
-
-    def finalize_response(
-        self, request: Request, response: Response, *args: Any, **kwargs: Any
-    ) -> Response:
-        try:
-            return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
-        finally:
-            stack = getattr(self, "_scope_stack", None)
-            if stack is not None:
-                stack.close()
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, DatabaseError) or not isinstance(
@@ -80,11 +79,12 @@ class OrganizationScopedViewSet(BacklotViewSet):
 
     Resolves the organization from the URL and the user's membership (404 when the user
     is not a member, exactly as for an organization that does not exist), checks the
-    role, then activates the tenant scope for the handler.
+    capability the method needs (`read_capability` for safe methods, `write_capability`
+    otherwise; see `apps.tenancy.policy`), then activates the tenant scope for the handler.
     """
 
-    read_roles: ClassVar[frozenset[str]] = ALL_ROLES
-    write_roles: ClassVar[frozenset[str]] = PARTNER_WRITERS
+    read_capability: ClassVar[Capability] = Capability.ORGANIZATION_READ
+    write_capability: ClassVar[Capability] = Capability.PRODUCTION_WRITE
     organization: Organization
     membership: Membership
 
@@ -94,14 +94,8 @@ class OrganizationScopedViewSet(BacklotViewSet):
         self.membership = membership
         self.organization = membership.organization
         self._scope_stack.enter_context(tenant_scope(self.organization.pk, user_id=request.user.pk))
-        allowed = (
-            self.read_roles if request.method in ("GET", "HEAD", "OPTIONS") else self.write_roles
-        )
-        if membership.role not in allowed:
-            raise Forbidden(
-                f"Your role ({membership.get_role_display()}) cannot do this in"
-                f" {self.organization.name}."
-            )
+        safe = request.method in ("GET", "HEAD", "OPTIONS")
+        require(membership, self.read_capability if safe else self.write_capability)
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()

@@ -16,6 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from apps.tenancy.selectors import is_beta_admin
+
 
 @never_cache
 @require_GET
@@ -83,8 +85,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
     header = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(header, f"Bearer {token}"):
         return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
-    from apps.tenancy.selectors import is_beta_admin
-
     if is_beta_admin(request.user):
         return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
     return JsonResponse(

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from apps.core.request_context import request_context
-from apps.production.demo import DEMO_PASSWORD, seed_demo
+from apps.web.demo import DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):
@@ -12,18 +12,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         with request_context(source="cli"):
             result = seed_demo(log=lambda line: self.stdout.write(line))
-            from apps.accounts.models import User
-            from apps.review.demo import seed_review_demo
-
-            users = {
-                "producer": result.producer,
-                "staff": result.staff,
-                "sam": User.objects.get(email="sam@northlight.example"),
-                "ines": User.objects.get(email="ines@northlight.example"),
-            }
-            seed_review_demo(
-                project=result.project, users=users, log=lambda line: self.stdout.write(line)
-            )
         verb = "created" if result.created else "kept"
         self.stdout.write(self.style.SUCCESS(f"demo data {verb}"))
         self.stdout.write(f"  partner login: {result.producer.email} / {DEMO_PASSWORD}")

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from apps.media import views
+
+urlpatterns = [
+    path(
+        "media/<slug:org>/<int:media_id>/<str:purpose>/", views.media_link, name="media-link-page"
+    ),
+]

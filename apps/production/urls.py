@@ -1,0 +1,7 @@
+from django.urls import path
+
+from apps.production import views
+
+urlpatterns = [
+    path("projects/<slug:org>/", views.project_list, name="project-list-page"),
+]

@@ -1,0 +1,66 @@
+"""The numbered event log of a review session, and its live broadcast.
+
+Each state change takes the session row lock, gets the next per-session sequence number,
+is stored as a ReviewEvent and is sent to the room's group only after the transaction
+commits: nothing is ever shown that is not in PostgreSQL, and a client that missed a
+broadcast replays the log from its last sequence number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.core.events import send_group_event_after_commit
+from apps.review.models import ReviewEvent, ReviewSession
+from apps.review.selectors import open_sessions_showing
+from apps.review.serializers import user_data
+
+# The consumer's handler for group messages (ReviewConsumer.review_event).
+REVIEW_MESSAGE_TYPE = "review.event"
+
+
+def review_group(session_id: int) -> str:
+    return f"review.{session_id}"
+
+
+def event_data(event: ReviewEvent) -> dict[str, Any]:
+    """An event as clients receive it, live or replayed."""
+    return {
+        **event.payload,
+        "type": event.type,
+        "seq": event.seq,
+        "session": event.session_id,
+        "actor": event.payload.get("actor"),
+        "at": event.created_at.isoformat(),
+    }
+
+
+def event_append(
+    *, session_id: int, type: str, user: Any | None, payload: dict[str, Any]
+) -> tuple[ReviewSession, ReviewEvent]:
+    """Lock the session, take the next sequence number, store the event, broadcast it
+    after commit. Must run inside the caller's transaction. `user` is the acting user."""
+    session = ReviewSession.objects.select_for_update().get(pk=session_id)
+    session.last_seq += 1
+    session.save(update_fields=["last_seq"])
+    body = {**payload, "actor": user_data(user) if user is not None else None}
+    event = ReviewEvent.objects.create(
+        organization_id=session.organization_id,
+        project_id=session.project_id,
+        session=session,
+        seq=session.last_seq,
+        type=type,
+        actor=user,
+        payload=body,
+    )
+    send_group_event_after_commit(review_group(session.pk), REVIEW_MESSAGE_TYPE, event_data(event))
+    return session, event
+
+
+def event_append_to_sessions_showing(
+    *, version: Any, session: ReviewSession | None, type: str, user: Any, payload: dict[str, Any]
+) -> None:
+    """A change to a version's notes or decisions reaches every open room that shows the
+    version (and the room it was made in), each with its own sequence number."""
+    for session_id in open_sessions_showing(version, session):
+        event_append(session_id=session_id, type=type, user=user, payload=payload)

@@ -1,0 +1,311 @@
+"""Writes of a review session itself: creation and playlist, participants, state, presence,
+presenter-driven playback, control hand-over and websocket tickets.
+
+Every state change goes through the session's numbered event log (`review.events`).
+Presence and playback changes are recorded (actor, time, sequence) in that append-only
+log rather than in the audit log, so scrubbing does not flood it; every other write is
+audited as well. `actor` is always the acting user's Membership in the current scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.beta.selectors import require_feature
+from apps.core.errors import Conflict, Forbidden, ValidationFailed
+from apps.production.models import Project, Version
+from apps.review import protocol
+from apps.review.events import event_append
+from apps.review.models import Participant, PlaylistItem, Presence, ReviewSession, SessionState
+from apps.review.serializers import presence_data, user_data
+from apps.tenancy.models import Membership
+from apps.tenancy.policy import Capability, require
+
+TICKET_SALT = "backlot.review.ticket"
+TICKET_SECONDS = 60
+
+
+def require_session_open(session: ReviewSession) -> None:
+    if session.state == SessionState.ENDED:
+        raise Conflict("This review session has ended.")
+
+
+def require_version_in_open_session(session: ReviewSession | None, version: Any) -> None:
+    """Notes and decisions made in a room must be about a version on its playlist."""
+    if session is None:
+        return
+    require_session_open(session)
+    if not session.playlist.filter(version=version).exists():
+        raise ValidationFailed("That version is not in this session.", field="version")
+
+
+# Sessions -------------------------------------------------------------------------------
+
+
+def session_create(
+    *,
+    actor: Membership,
+    project: Project,
+    title: str,
+    version_ids: Iterable[int],
+    participant_ids: Iterable[int] = (),
+    scheduled_for: Any = None,
+) -> ReviewSession:
+    require(actor, Capability.REVIEW_RUN_SESSION)
+    require_feature(project.organization_id, "review.live")
+    title = protocol.clean_title(title)
+    ids = list(dict.fromkeys(int(v) for v in version_ids))
+    if not ids:
+        raise ValidationFailed("Add at least one version to the playlist.", field="versions")
+    versions = {v.pk: v for v in Version.objects.filter(project=project, pk__in=ids)}
+    missing = [v for v in ids if v not in versions]
+    if missing:
+        raise ValidationFailed(f"Versions {missing} are not in {project.name}.", field="versions")
+    user_model = get_user_model()
+    people = list(user_model.objects.filter(pk__in=set(participant_ids), is_active=True))
+    if len(people) != len(set(participant_ids)):
+        raise ValidationFailed("Unknown participant.", field="participants")
+    user = actor.user
+    with transaction.atomic():
+        session = ReviewSession.objects.create(
+            organization_id=project.organization_id,
+            project=project,
+            title=title,
+            host=user,
+            presenter=user,
+            scheduled_for=scheduled_for,
+            playback=protocol.initial_playback(versions[ids[0]].pk),
+        )
+        for position, version_id in enumerate(ids):
+            PlaylistItem.objects.create(
+                organization_id=project.organization_id,
+                project=project,
+                session=session,
+                version_id=version_id,
+                position=position,
+            )
+        for person in {user, *people}:
+            Participant.objects.create(
+                organization_id=project.organization_id,
+                project=project,
+                session=session,
+                user=person,
+                invited_by=user,
+            )
+        audit_record(
+            action="review_session.create",
+            actor=user,
+            target=session,
+            changes={"versions": ids, "participants": sorted(p.pk for p in people)},
+        )
+        event_append(
+            session_id=session.pk,
+            type="session.created",
+            user=user,
+            payload={"title": title, "versions": ids},
+        )
+    session.refresh_from_db()
+    return session
+
+
+def participant_add(*, actor: Membership, session: ReviewSession, user: Any) -> Participant:
+    if actor.user_id != session.host_id:
+        raise Forbidden("Only the host invites participants.")
+    with transaction.atomic():
+        participant, _ = Participant.objects.get_or_create(
+            session=session,
+            user=user,
+            defaults={
+                "organization_id": session.organization_id,
+                "project_id": session.project_id,
+                "invited_by_id": actor.user_id,
+            },
+        )
+        audit_record(
+            action="review_session.invite",
+            actor=actor.user,
+            target=session,
+            changes={"user": user.pk},
+        )
+    return participant
+
+
+def session_set_state(*, actor: Membership, session: ReviewSession, state: str) -> ReviewSession:
+    state = protocol.clean_session_state(state)
+    if actor.user_id != session.host_id:
+        raise Forbidden("Only the host starts and ends the session.")
+    require_session_open(session)
+    with transaction.atomic():
+        locked = ReviewSession.objects.select_for_update().get(pk=session.pk)
+        previous = locked.state
+        locked.state = state
+        now = timezone.now()
+        if state == SessionState.LIVE and locked.started_at is None:
+            locked.started_at = now
+        if state == SessionState.ENDED:
+            locked.ended_at = now
+        locked.save(update_fields=["state", "started_at", "ended_at"])
+        audit_record(
+            action="review_session.state",
+            actor=actor.user,
+            target=locked,
+            changes={"state": [previous, state]},
+        )
+        event_append(
+            session_id=session.pk,
+            type="session.state",
+            user=actor.user,
+            payload={"state": state},
+        )
+    session.refresh_from_db()
+    return session
+
+
+# Presence -------------------------------------------------------------------------------
+
+
+def presence_join(*, actor: Membership, session: ReviewSession, channel_name: str) -> int:
+    user = actor.user
+    with transaction.atomic():
+        Presence.objects.create(
+            organization_id=session.organization_id,
+            project_id=session.project_id,
+            session=session,
+            user=user,
+            channel_name=channel_name,
+        )
+        _, event = event_append(
+            session_id=session.pk,
+            type="presence.joined",
+            user=user,
+            payload={"user": user_data(user), "presence": presence_data(session)},
+        )
+    return event.seq
+
+
+def presence_leave(*, actor: Membership, session_id: int, channel_name: str) -> None:
+    user = actor.user
+    with transaction.atomic():
+        deleted, _ = Presence.objects.filter(channel_name=channel_name).delete()
+        if not deleted:
+            return
+        session = ReviewSession.objects.get(pk=session_id)
+        event_append(
+            session_id=session_id,
+            type="presence.left",
+            user=user,
+            payload={"user": user_data(user), "presence": presence_data(session)},
+        )
+
+
+# Playback and control -------------------------------------------------------------------
+
+
+def playback_update(*, actor: Membership, session_id: int, changes: dict[str, Any]) -> None:
+    """The presenter drives playback; everybody else follows."""
+    with transaction.atomic():
+        session = ReviewSession.objects.select_for_update().get(pk=session_id)
+        require_session_open(session)
+        if session.presenter_id != actor.user_id:
+            raise Forbidden("Only the presenter drives playback. Request control first.")
+        before = session.playback
+        playlist = set(session.playlist.values_list("version_id", flat=True))
+        state = protocol.clean_playback(before, changes, playlist)
+        if state.get("playing") and not before.get("playing"):
+            kind = "playback.play"
+        elif before.get("playing") and not state.get("playing"):
+            kind = "playback.pause"
+        elif state.get("frame") != before.get("frame") or state.get("version") != before.get(
+            "version"
+        ):
+            kind = "playback.seek"
+        else:
+            kind = "playback.update"
+        session.playback = state
+        session.save(update_fields=["playback"])
+        event_append(session_id=session_id, type=kind, user=actor.user, payload={"playback": state})
+
+
+def control_request(*, actor: Membership, session_id: int) -> None:
+    user = actor.user
+    with transaction.atomic():
+        session = ReviewSession.objects.get(pk=session_id)
+        require_session_open(session)
+        if session.presenter_id == user.pk:
+            raise Conflict("You already have control.")
+        audit_record(action="review_session.control_request", actor=user, target=session)
+        event_append(
+            session_id=session_id,
+            type="control.requested",
+            user=user,
+            payload={"user": user_data(user)},
+        )
+
+
+def control_grant(*, actor: Membership, session_id: int, user_id: int) -> None:
+    """The presenter (or the host) hands control to a participant who is in the room."""
+    with transaction.atomic():
+        session = ReviewSession.objects.select_for_update().get(pk=session_id)
+        require_session_open(session)
+        if actor.user_id not in (session.presenter_id, session.host_id):
+            raise Forbidden("Only the presenter or the host can hand over control.")
+        presence = Presence.objects.filter(session=session, user_id=user_id).select_related("user")
+        target = presence.first()
+        if target is None:
+            raise ValidationFailed("That person is not in the room.", field="user")
+        _set_presenter(actor=actor, session=session, user=target.user, how="granted")
+
+
+def control_take(*, actor: Membership, session_id: int) -> None:
+    """The host takes control back at any time."""
+    with transaction.atomic():
+        session = ReviewSession.objects.select_for_update().get(pk=session_id)
+        require_session_open(session)
+        if actor.user_id != session.host_id:
+            raise Forbidden("Only the host can take control back.")
+        _set_presenter(actor=actor, session=session, user=actor.user, how="taken")
+
+
+def _set_presenter(*, actor: Membership, session: ReviewSession, user: Any, how: str) -> None:
+    previous = session.presenter_id
+    session.presenter = user
+    session.save(update_fields=["presenter"])
+    audit_record(
+        action=f"review_session.control_{how}",
+        actor=actor.user,
+        target=session,
+        changes={"presenter": [previous, user.pk]},
+    )
+    event_append(
+        session_id=session.pk,
+        type="control.changed",
+        user=actor.user,
+        payload={"presenter": user_data(user), "how": how},
+    )
+
+
+# Websocket tickets ----------------------------------------------------------------------
+
+
+def ticket_issue(*, actor: Membership, session: ReviewSession) -> str:
+    """A short-lived signed ticket for clients that cannot send the session cookie."""
+    audit_record(action="review_session.ticket", actor=actor.user, target=session)
+    return signing.dumps({"u": actor.user_id, "s": session.pk}, salt=TICKET_SALT, compress=True)
+
+
+def ticket_user_id(ticket: str, session_id: int) -> int | None:
+    try:
+        data = signing.loads(ticket, salt=TICKET_SALT, max_age=TICKET_SECONDS)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("s") != session_id:
+        return None
+    user_id = data.get("u")
+    return user_id if isinstance(user_id, int) else None

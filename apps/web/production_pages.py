@@ -1,0 +1,140 @@
+"""Production pages that show media: the project (shots with posters), the shot (version
+stack and uploads) and the version (proxy player). They span production and media (and
+later review and render), so they live on the top floor."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from apps.core.colorspace import color_space_names
+from apps.core.errors import NotFound
+from apps.media.pipeline import viewer_proxy_request
+from apps.media.selectors import posters_of_versions, version_media, viewer_proxy_of
+from apps.production import selectors
+from apps.production.models import Project, Version
+from apps.tenancy.models import Membership
+from apps.tenancy.policy import Capability, can
+from apps.tenancy.web import organization_page
+
+
+def _can_upload(membership: Membership, project: Project) -> bool:
+    return (
+        can(membership, Capability.MEDIA_UPLOAD)
+        and project.organization_id == membership.organization_id
+    )
+
+
+def _latest_versions(shot_ids: list[int]) -> dict[int, Version]:
+    latest: dict[int, Version] = {}
+    for version in Version.objects.filter(shot_id__in=shot_ids).order_by("shot_id", "number"):
+        latest[version.shot_id] = version
+    return latest
+
+
+@organization_page
+def project_page(request: HttpRequest, membership: Membership, project_id: int) -> HttpResponse:
+    project = selectors.access_project_by_id(project_id)
+    sequences = []
+    shot_ids: list[int] = []
+    for sequence in selectors.sequences_of_project(project):
+        shots = list(sequence.shots.order_by("code"))
+        shot_ids += [shot.pk for shot in shots]
+        sequences.append((sequence, shots))
+    latest = _latest_versions(shot_ids)
+    posters = posters_of_versions([v.pk for v in latest.values()])
+    rows = [
+        (
+            sequence,
+            [
+                (
+                    shot,
+                    latest.get(shot.pk),
+                    posters.get(latest[shot.pk].pk) if shot.pk in latest else None,
+                )
+                for shot in shots
+            ],
+        )
+        for sequence, shots in sequences
+    ]
+    return render(
+        request,
+        "production/project.html",
+        {
+            "membership": membership,
+            "project": project,
+            "sequences": rows,
+            "shared_in": project.organization_id != membership.organization_id,
+            "can_upload": _can_upload(membership, project),
+        },
+    )
+
+
+@organization_page
+def shot_page(
+    request: HttpRequest, membership: Membership, project_id: int, shot_id: int
+) -> HttpResponse:
+    project = selectors.access_project_by_id(project_id)
+    shot = selectors.access_shot_by_id(shot_id)
+    if shot.project_id != project.pk:
+        raise NotFound("Shot not found.")
+    versions = list(selectors.versions_of_shot(shot).select_related("created_by"))
+    stack = [(version, version_media(version)) for version in versions]
+    return render(
+        request,
+        "production/shot.html",
+        {
+            "membership": membership,
+            "project": project,
+            "shot": shot,
+            "stack": stack,
+            "shared_in": project.organization_id != membership.organization_id,
+            "can_upload": _can_upload(membership, project),
+            "color_spaces": color_space_names(),
+            "max_upload_bytes": settings.MEDIA_MAX_UPLOAD_BYTES,
+        },
+    )
+
+
+@organization_page
+def version_page(
+    request: HttpRequest, membership: Membership, project_id: int, version_id: int
+) -> HttpResponse:
+    project = selectors.access_project_by_id(project_id)
+    version = selectors.access_version_by_id(version_id)
+    if version.project_id != project.pk:
+        raise NotFound("Version not found.")
+    files = version_media(version)
+    source = files["source"]
+    proxy = files["proxy"]
+    waiting_for_copy = False
+    if project.watermark_reviews and source is not None and proxy is not None:
+        # Everyone watches a copy with their own name, partner and date burned in.
+        proxy = viewer_proxy_of(source, request.user)
+        if proxy is None:
+            viewer_proxy_request(actor=request.user, source=source)
+            waiting_for_copy = True
+    can_download = membership.role in (project.original_download_roles or [])
+    siblings = list(selectors.versions_of_shot(version.shot))
+    return render(
+        request,
+        "production/version.html",
+        {
+            "membership": membership,
+            "project": project,
+            "version": version,
+            "shot": version.shot,
+            "source": source,
+            "proxy": proxy,
+            "waiting_for_copy": waiting_for_copy,
+            "poster": files["poster"],
+            "filmstrip": files["filmstrip"],
+            "siblings": siblings,
+            # The page's feedback control is about this version.
+            "feedback_subject_type": "version",
+            "feedback_subject_id": version.pk,
+            "can_download": can_download and source is not None and source.state == "ready",
+            "shared_in": project.organization_id != membership.organization_id,
+        },
+    )
