@@ -1,6 +1,8 @@
 """The operation registry shared by the GPU worker and the platform.
 
-An operation is registered under a name with a parameter validator. The worker gives it an
+An operation is registered under a name with its declared parameters and input roles
+(`gpu_workers.params`): the worker validates with them, the platform publishes them as
+JSON Schema and builds the launch form from them. The worker gives an operation an
 `OperationContext` (local input files, an output folder, the device policy, progress, log
 and cancellation hooks) and records what it returns. No Django here.
 """
@@ -12,13 +14,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from gpu_workers.params import InputRole, InvalidParameters, Param, ParamSpec
+
+__all__ = [
+    "InputRole",
+    "InvalidParameters",
+    "Operation",
+    "OperationCancelled",
+    "OperationContext",
+    "OperationResult",
+    "OutputFile",
+    "Param",
+    "ParamSpec",
+    "all_operations",
+    "get_operation",
+    "register",
+]
+
 
 class OperationCancelled(Exception):
     """Raised inside an operation when the job was cancelled; the worker reports it."""
-
-
-class InvalidParameters(ValueError):
-    """Parameters that an operation refuses, with a message a partner can act on."""
 
 
 @dataclass
@@ -59,13 +74,48 @@ class Operation:
     name: str
     title: str
     run: OperationFunction
-    # Returns the validated, normalised parameters or raises InvalidParameters.
-    validate: Callable[[Mapping[str, Any]], dict[str, Any]]
-    input_roles: tuple[str, ...] = ("source",)
+    spec: ParamSpec = field(default_factory=ParamSpec)
+    inputs: tuple[InputRole, ...] = (InputRole("source", "Source"),)
+    description: str = ""
     # Operations on a person's likeness need an active consent record.
     likeness: bool = False
+    # Platform checks (tests, benchmarks): never offered to partners.
+    test_only: bool = False
     # Rough cost model for budgets: estimated GPU-seconds per input frame.
     gpu_seconds_per_frame: float = 0.05
+
+    def validate(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The validated, normalised parameters, or InvalidParameters naming the field."""
+        return self.spec.validate(self.name, params)
+
+    @property
+    def input_roles(self) -> tuple[str, ...]:
+        """The roles a job must give."""
+        return tuple(role.name for role in self.inputs if role.required)
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        return self.spec.params
+
+    def param(self, name: str) -> Param | None:
+        return next((param for param in self.spec.params if param.name == name), None)
+
+    def json_schema(self) -> dict[str, Any]:
+        """The parameters as a JSON Schema (2020-12) object schema."""
+        return self.spec.json_schema(self.title)
+
+    def describe(self) -> dict[str, Any]:
+        """What the API publishes about the operation."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "likeness": self.likeness,
+            "test_only": self.test_only,
+            "inputs": [role.as_dict() for role in self.inputs],
+            "parameters": self.json_schema(),
+            "gpu_seconds_per_frame": self.gpu_seconds_per_frame,
+        }
 
 
 _REGISTRY: dict[str, Operation] = {}

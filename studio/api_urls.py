@@ -18,8 +18,10 @@ from apps.interchange.api import CutImportViewSet, SequenceExportViewSet
 from apps.media.api import MediaViewSet, UploadViewSet
 from apps.media.version_api import VersionViewSet
 from apps.production.api import ProjectViewSet, SequenceViewSet, ShotViewSet
+from apps.production.characters_api import CharacterViewSet
 from apps.production.shares_api import ProjectShareViewSet
-from apps.render.api import JobViewSet, PoolViewSet, VersionProvenanceViewSet
+from apps.render.api import JobViewSet, OperationViewSet, PoolViewSet, VersionProvenanceViewSet
+from apps.render.estimate_api import RenderEstimateViewSet
 from apps.review.api import (
     DecisionViewSet,
     NoteViewSet,
@@ -39,7 +41,7 @@ PROJECT = ORG + "projects/<int:project_pk>/"
 
 app_name = "api"
 urlpatterns = [
-    path("me/", MeViewSet.as_view(LIST), name="me"),
+    path("me/", MeViewSet.as_view({"get": "retrieve"}), name="me"),
     path("tokens/", ApiTokenViewSet.as_view(LIST_CREATE), name="token-list"),
     path("tokens/<int:pk>/", ApiTokenViewSet.as_view(DETAIL_DESTROY), name="token-detail"),
     path("orgs/", OrganizationViewSet.as_view(LIST), name="org-list"),
@@ -65,6 +67,12 @@ urlpatterns = [
         name="version-list",
     ),
     path(PROJECT + "versions/<int:pk>/", VersionViewSet.as_view(DETAIL), name="version-detail"),
+    path(PROJECT + "characters/", CharacterViewSet.as_view(LIST_CREATE), name="character-list"),
+    path(
+        PROJECT + "characters/<int:pk>/",
+        CharacterViewSet.as_view(DETAIL_UPDATE),
+        name="character-detail",
+    ),
     path(PROJECT + "uploads/", UploadViewSet.as_view(LIST_CREATE), name="upload-list"),
     path(
         PROJECT + "uploads/<int:pk>/",
@@ -145,6 +153,17 @@ urlpatterns = [
         name="suggestion-dismiss",
     ),
     path(ORG + "render/pools/", PoolViewSet.as_view(LIST), name="render-pool-list"),
+    path(
+        PROJECT + "render-estimate/",
+        RenderEstimateViewSet.as_view({"get": "estimate"}),
+        name="render-estimate",
+    ),
+    path(ORG + "render/operations/", OperationViewSet.as_view(LIST), name="render-operation-list"),
+    path(
+        ORG + "render/operations/<str:name>/",
+        OperationViewSet.as_view(DETAIL),
+        name="render-operation-detail",
+    ),
     path(PROJECT + "render-jobs/", JobViewSet.as_view(LIST_CREATE), name="render-job-list"),
     path(PROJECT + "render-jobs/<int:pk>/", JobViewSet.as_view(DETAIL), name="render-job-detail"),
     path(

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.tenancy",
     "apps.audit",
+    "apps.notifications",
     "apps.production",
     "apps.media",
     "apps.render",
@@ -242,6 +243,8 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Backlot"
+# The set-up page keeps its secret across reloads until confirmed (apps/accounts/mfa.py).
+MFA_FORMS = {"activate_totp": "apps.accounts.mfa.StableActivateTOTPForm"}
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -249,6 +252,7 @@ CSRF_COOKIE_HTTPONLY = False
 
 # --- API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    "DEFAULT_METADATA_CLASS": "apps.core.api.metadata.RouteMetadata",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -260,7 +264,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.BacklotAutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -282,12 +286,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies are documented as JSON, the API's contract (file uploads declare
+    # multipart explicitly, e.g. cut imports): three content types with one schema leave a
+    # generated client unable to tell which one to send.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.schema.document_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         # apps.media: media kinds and states, and the subset of kinds an upload may have.
         "MediaKindEnum": "apps.media.models.MediaKind",
         "MediaStateEnum": "apps.media.models.MediaState",
         "UploadKindEnum": "apps.media.models.UPLOAD_KIND_CHOICES",
+        # apps.review: a note's status, read (Note) and written (PatchedNoteUpdateRequest).
+        "NoteStatusEnum": "apps.review.models.NoteStatus",
     },
 }
 
@@ -323,6 +337,11 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBacken
 EMAIL_HOST = env("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(env("EMAIL_PORT", "1025"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Backlot <no-reply@backlot.local>")
+# A mail server that does not answer must not hang a request.
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "10"))
+# The local stack's SMTP sink writes every message here (studio/devstack/mail.py); staff read
+# them at /staff/outbox/. Never in production: the page answers 404 there.
+EMAIL_OUTBOX_DIR = "" if PRODUCTION else env("EMAIL_OUTBOX_DIR", "")
 # Closed beta (apps.beta, docs/beta.md): invitation links expire after this many days;
 # links in emails sent outside a request (CLI) use BACKLOT_BASE_URL.
 BETA_INVITATION_DAYS = int(env("BETA_INVITATION_DAYS", "7"))

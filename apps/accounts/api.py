@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,7 +32,7 @@ class MeViewSet(UserScopedViewSet):
     serializer_class = MeSerializer
     pagination_class = None
 
-    def list(self, request: Request) -> Response:
+    def retrieve(self, request: Request) -> Response:
         user = request.user
         data = {
             "id": user.pk,
@@ -50,6 +50,16 @@ class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A token for a pipeline",
+            value={"name": "Nuke publish script", "expires_at": "2027-01-01T00:00:00Z"},
+            request_only=True,
+        ),
+        OpenApiExample("A token without expiry", value={"name": "Farm monitor"}, request_only=True),
+    ]
+)
 class ApiTokenCreateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=100)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from django.db import transaction
@@ -46,4 +47,22 @@ def user_create(
             email=email, password=password, display_name=display_name, is_staff=is_staff
         )
         audit_record(action="user.create", actor=None, target=user)
+    return user
+
+
+GUEST_EMAIL_DOMAIN = "guests.backlot.invalid"
+
+
+def guest_user_create(*, label: str) -> User:
+    """The identity of a guest (someone without an account, e.g. behind a review link):
+    inactive, no usable password and an undeliverable address, so it can never sign in;
+    `label` (the guest's own email) is what others see and what watermarks show."""
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=f"guest-{secrets.token_hex(12)}@{GUEST_EMAIL_DOMAIN}",
+            password=None,
+            display_name=label[:150],
+            is_active=False,
+        )
+        audit_record(action="user.create_guest", actor=None, target=user)
     return user

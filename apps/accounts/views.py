@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from allauth.account.views import PasswordResetView as AllauthPasswordResetView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -9,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts import selectors, services
 from apps.core.errors import BacklotError
+from apps.core.mail import MailNotSent
 
 NEW_TOKEN_SESSION_KEY = "backlot_new_api_token"
 
@@ -40,3 +44,14 @@ def api_tokens_page(request: HttpRequest) -> HttpResponse:
     return render(
         request, "accounts/tokens.html", {"tokens": tokens, "created_token": created_token}
     )
+
+
+class PasswordResetView(AllauthPasswordResetView):
+    """allauth's "Forgot password", telling the truth when the email cannot be sent."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            return super().form_valid(form)
+        except MailNotSent as error:
+            form.add_error(None, error.message)
+            return self.render_to_response(self.get_context_data(form=form), status=503)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -17,7 +17,30 @@ from apps.tenancy.policy import Capability
 from apps.tenancy.viewsets import OrganizationScopedViewSet
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Local models only, 30 days",
+            value={
+                "no_training": True,
+                "max_retention_days": 30,
+                "allowed_providers": ["local"],
+                "allowed_regions": ["eu-west-1"],
+            },
+            description="Every field is optional; `max_retention_days: null` means no limit.",
+            request_only=True,
+        ),
+    ]
+)
 class AIPolicySerializer(serializers.ModelSerializer[AIPolicy]):
+    # Lists of names, not any JSON: the model's JSONField would take a number or an object.
+    allowed_providers = serializers.ListField(
+        child=serializers.CharField(max_length=100), max_length=50, required=False
+    )
+    allowed_regions = serializers.ListField(
+        child=serializers.CharField(max_length=64), max_length=50, required=False
+    )
+
     class Meta:
         model = AIPolicy
         fields = [
@@ -66,6 +89,22 @@ class ProviderSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(allow_null=True)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "From a version's notes",
+            value={"version": 1},
+            description="Task list and summary: name `session` (a review session of this"
+            " project) or `version` (a version of this project); rewrite: name `note`."
+            " `provider` picks one allowed by the project's AI policy.",
+            request_only=True,
+        ),
+        OpenApiExample(
+            "From a review session", value={"session": 1, "provider": "local"}, request_only=True
+        ),
+        OpenApiExample("Rewrite a note", value={"note": 1}, request_only=True),
+    ]
+)
 class AssistRequestSerializer(serializers.Serializer[Any]):
     session = serializers.IntegerField(required=False)
     version = serializers.IntegerField(required=False)
@@ -73,6 +112,30 @@ class AssistRequestSerializer(serializers.Serializer[Any]):
     provider = serializers.CharField(required=False)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Edit a task list",
+            value={
+                "tasks": [
+                    {
+                        "shot": "SH0010",
+                        "task": "Soften the matte edge on the left.",
+                        "frames": [0, 12],
+                        "requested_by": ["Director"],
+                        "note_ids": [1],
+                    }
+                ]
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Edit a summary or rewrite",
+            value={"text": "Two open notes on the matte; the grade is approved."},
+            request_only=True,
+        ),
+    ]
+)
 class SuggestionSerializer(serializers.ModelSerializer[Suggestion]):
     provider = serializers.CharField(source="call.provider", read_only=True, default="")
     model_name = serializers.CharField(source="call.model", read_only=True, default="")

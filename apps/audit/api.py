@@ -18,7 +18,7 @@ from apps.tenancy.viewsets import OrganizationScopedViewSet, UserScopedViewSet
 
 class AuditEntrySerializer(serializers.ModelSerializer[AuditEntry]):
     organization: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
 
     class Meta:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -43,6 +43,15 @@ class InvitationSerializer(serializers.ModelSerializer[Invitation]):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Invite an artist",
+            value={"email": "lena.park@example.com", "role": "artist"},
+            request_only=True,
+        ),
+    ]
+)
 class InvitationCreateSerializer(serializers.Serializer[Any]):
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=sorted(PARTNER_ROLES))
@@ -100,6 +109,27 @@ class FeedbackSerializer(serializers.ModelSerializer[Feedback]):
         read_only_fields = ["id", "user", "created_at"]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "About a page",
+            value={"rating": 4, "text": "The upload dialog is clear.", "page_path": "/projects/"},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "About a version",
+            value={
+                "rating": 2,
+                "text": "The proxy took a long time to appear.",
+                "subject_type": "version",
+                "subject_id": 1,
+            },
+            description="`subject_id` is the id of the version or render job named by"
+            " `subject_type`; leave it out for a page.",
+            request_only=True,
+        ),
+    ]
+)
 class FeedbackCreateSerializer(serializers.Serializer[Any]):
     rating = serializers.IntegerField(min_value=1, max_value=5)
     text = serializers.CharField(required=False, allow_blank=True, max_length=5000)
@@ -174,6 +204,20 @@ class StaffPartnerSerializer(serializers.Serializer[Any]):
     invite_quota = serializers.IntegerField()
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A new partner",
+            value={
+                "name": "Northlight Pictures",
+                "owner_email": "producer@northlight.example",
+                "seat_quota": 5,
+                "invite_quota": 10,
+            },
+            request_only=True,
+        ),
+    ]
+)
 class StaffPartnerCreateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200)
     owner_email = serializers.EmailField()
@@ -182,6 +226,18 @@ class StaffPartnerCreateSerializer(serializers.Serializer[Any]):
     invite_quota = serializers.IntegerField(min_value=0, max_value=10_000, default=10)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Activate",
+            value={"status": "active", "reason": "Onboarding call done."},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Raise the quotas", value={"seat_quota": 10, "invite_quota": 20}, request_only=True
+        ),
+    ]
+)
 class StaffPartnerUpdateSerializer(serializers.Serializer[Any]):
     status = serializers.CharField(required=False, help_text=_STATUS_HELP)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300)

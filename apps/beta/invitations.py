@@ -19,10 +19,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -30,6 +31,9 @@ from apps.accounts.services import user_create
 from apps.audit.services import audit_record
 from apps.beta.models import BetaProfile, BetaStatus, Cohort, Invitation
 from apps.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from apps.core.mail import MailNotSent, mail_send
+from apps.notifications.models import NotificationKind
+from apps.notifications.services import notification_send
 from apps.tenancy.models import PARTNER_ROLES, Membership, Organization, OrganizationKind, Role
 from apps.tenancy.policy import Capability, can
 from apps.tenancy.scope import require_scope, tenant_scope
@@ -220,12 +224,41 @@ def _mail_invitation(
     recipient = invitation.email
 
     def send() -> None:
+        # Runs when the invitation's transaction commits (at once, for a page's request):
+        # the outcome is recorded so the page tells the truth and offers the link to copy.
+        error = ""
         try:
-            send_mail(subject, body, None, [recipient])
-        except Exception:  # the invitation stays; it can be re-sent from the team page
-            logger.exception("could not send the invitation email to %s", recipient)
+            mail_send(EmailMessage(subject, body, None, [recipient]))
+        except MailNotSent as failure:  # the invitation stays; the link can be copied
+            error = failure.message
+        with tenant_scope(organization.pk):
+            Invitation.objects.filter(pk=invitation.pk).update(
+                mailed_at=None if error else timezone.now(), mail_error=error
+            )
+        invitation.mailed_at = None if error else timezone.now()
+        invitation.mail_error = error
 
     transaction.on_commit(send)
+
+
+def _tell_inviter(invitation: Invitation, account: User, organization: Organization) -> None:
+    inviter = invitation.invited_by
+    if inviter is None or inviter.pk == account.pk:
+        return
+    url = (
+        reverse("staff-beta")
+        if invitation.invited_by_staff
+        else reverse("beta-team", args=[organization.slug])
+    )
+    notification_send(
+        user=inviter,
+        kind=NotificationKind.INVITATION,
+        title=f"{account.display_name or account.email} joined {organization.name}",
+        body=f"They accepted your invitation as {dict(Role.choices).get(invitation.role)}.",
+        url=url,
+        actor=account,
+        organization_id=organization.pk,
+    )
 
 
 def invitation_for_token(token: str) -> Invitation:
@@ -315,6 +348,7 @@ def invitation_accept(
             invitation.accepted_by = account
             invitation.save(update_fields=["accepted_at", "accepted_by"])
             audit_record(action="invitation.accept", actor=account, target=invitation)
+        _tell_inviter(invitation, account, organization)
         if profile.status in (BetaStatus.INVITED, BetaStatus.WAITLISTED):
             profile.status = BetaStatus.ACTIVE
             profile.save(update_fields=["status", "updated_at"])

@@ -81,6 +81,9 @@ class Invitation(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The last email of the link: when the mail server took it, or why it did not.
+    mailed_at = models.DateTimeField(null=True, blank=True)
+    mail_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

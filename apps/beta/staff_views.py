@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from apps.accounts.models import User
-from apps.beta import reports, selectors
+from apps.beta import feedback_review, reports, selectors
 from apps.beta.agreements import agreement_publish
 from apps.beta.features import FEATURES
 from apps.beta.gates import cohort_create, feature_set
@@ -216,4 +216,63 @@ def staff_report_csv(request: HttpRequest) -> HttpResponse:
         reports.report_csv(reports.results_report()), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = 'attachment; filename="beta-results.csv"'
+    return response
+
+
+# --- Feedback text -------------------------------------------------------------------------
+
+FEEDBACK_PAGE_LIMIT = 500
+
+
+def _feedback_request(request: HttpRequest) -> feedback_review.FeedbackFilters:
+    return feedback_review.feedback_filters(
+        partner=request.GET.get("partner", ""),
+        cohort=request.GET.get("cohort", ""),
+        page=request.GET.get("page", ""),
+        week=request.GET.get("week", ""),
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def staff_feedback_page(request: HttpRequest) -> HttpResponse:
+    _require_beta_admin(request)
+    values = {k: request.GET.get(k, "") for k in ("partner", "cohort", "page", "week")}
+    error = None
+    rows: list[feedback_review.FeedbackRow] = []
+    try:
+        rows = feedback_review.feedback_rows(
+            _feedback_request(request), limit=FEEDBACK_PAGE_LIMIT + 1
+        )
+    except BacklotError as failure:
+        error = failure
+    return render(
+        request,
+        "staff/feedback.html",
+        {
+            "rows": rows[:FEEDBACK_PAGE_LIMIT],
+            "truncated": len(rows) > FEEDBACK_PAGE_LIMIT,
+            "limit": FEEDBACK_PAGE_LIMIT,
+            "values": values,
+            "error": error,
+            "partners": Organization.objects.filter(kind=OrganizationKind.PARTNER).order_by("name"),
+            "cohorts": Cohort.objects.all(),
+            "query": request.GET.urlencode(),
+        },
+        status=error.status_code if error else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def staff_feedback_csv(request: HttpRequest) -> HttpResponse:
+    _require_beta_admin(request)
+    try:
+        rows = feedback_review.feedback_rows(_feedback_request(request))
+    except BacklotError as error:
+        return HttpResponse(error.message, status=error.status_code, content_type="text/plain")
+    response = HttpResponse(
+        feedback_review.feedback_csv(rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="beta-feedback.csv"'
     return response

@@ -12,4 +12,6 @@ urlpatterns = [
     path("staff/beta/", staff_views.staff_beta_page, name="staff-beta"),
     path("staff/beta/report/", staff_views.staff_report_page, name="staff-beta-report"),
     path("staff/beta/report.csv", staff_views.staff_report_csv, name="staff-beta-report-csv"),
+    path("staff/beta/feedback/", staff_views.staff_feedback_page, name="staff-beta-feedback"),
+    path("staff/beta/feedback.csv", staff_views.staff_feedback_csv, name="staff-beta-feedback-csv"),
 ]

@@ -33,7 +33,12 @@ from apps.core.middleware import client_ip
 from apps.tenancy.models import PARTNER_ROLES, Membership, OrganizationKind, Role
 from apps.tenancy.policy import Capability, can
 from apps.tenancy.scope import tenant_scope
-from apps.tenancy.selectors import access_membership_by_slug, members_of_current_organization
+from apps.tenancy.selectors import (
+    access_member_by_id,
+    access_membership_by_slug,
+    members_of_current_organization,
+)
+from apps.tenancy.services import membership_change_role, membership_remove
 from apps.tenancy.web import organization_page
 
 
@@ -174,38 +179,109 @@ def waitlist_page(request: HttpRequest) -> HttpResponse:
 # --- Partner team page -----------------------------------------------------------------------
 
 
+INVITE_LINK_SESSION_KEY = "backlot_invite_link"
+
+
+def _tell_invitation_outcome(request: HttpRequest, invitation: Any, token: str, verb: str) -> None:
+    """The email goes out when the page's transaction commits, after this view: the next
+    page view (the redirect) tells how it went (`_invitation_outcome`)."""
+    request.session[INVITE_LINK_SESSION_KEY] = {
+        "id": invitation.pk,
+        "verb": verb,
+        "link": f"{_base_url(request)}/beta/invite/{token}/",
+    }
+
+
+def _invitation_outcome(request: HttpRequest) -> dict[str, Any] | None:
+    """Say truthfully whether the email went out; if not, offer the link to copy (once)."""
+    pending = request.session.pop(INVITE_LINK_SESSION_KEY, None)
+    if not isinstance(pending, dict):
+        return None
+    try:
+        invitation = selectors.access_invitation_by_id(int(pending.get("id", 0)))
+    except (NotFound, ValueError):
+        return None
+    if invitation.mailed_at is not None and not invitation.mail_error:
+        messages.success(request, f"Invitation {pending.get('verb')} {invitation.email}.")
+        return None
+    messages.warning(
+        request,
+        f"The invitation for {invitation.email} is ready, but the email could not be sent"
+        " (the mail server is not reachable). Copy the link below and send it yourself.",
+    )
+    return {"email": invitation.email, "link": pending.get("link", "")}
+
+
+def _team_change(request: HttpRequest, membership: Membership) -> dict[str, Any] | None:
+    """Change a member's role or remove them. Without `confirmed=yes` nothing changes: the
+    page comes back with the confirmation to give (returned)."""
+    action = request.POST.get("action")
+    member = access_member_by_id(int(request.POST.get("member", "0") or 0))
+    role = request.POST.get("role", "")
+    if request.POST.get("confirmed") != "yes":
+        return {
+            "action": action,
+            "member": member,
+            "role": role,
+            "role_label": dict(Role.choices).get(role, role),
+        }
+    if action == "role":
+        changed = membership_change_role(actor=membership, member=member, role=role)
+        messages.success(request, f"{changed.user.email} is now {changed.get_role_display()}.")
+    else:
+        membership_remove(actor=membership, member=member)
+        messages.success(
+            request,
+            f"{member.user.email} was removed from {membership.organization.name}."
+            " Their open pages lost access at once; what they made stays.",
+        )
+    return None
+
+
 @organization_page
 @require_http_methods(["GET", "POST"])
 def team_page(request: HttpRequest, membership: Membership) -> HttpResponse:
     organization = membership.organization
     if organization.kind != OrganizationKind.PARTNER:
-        raise NotFound("Not a partner.")
+        return _studio_team_page(request, membership)
     can_manage = can(membership, Capability.BETA_ACCOUNT)
-    if request.method == "POST":
+    can_manage_team = can(membership, Capability.ORGANIZATION_MANAGE)
+    pending_change = None
+    if request.method == "POST" and request.POST.get("action") in ("role", "remove"):
+        if not can_manage_team:
+            messages.error(request, "Only the owner can change roles or remove members.")
+            return HttpResponseRedirect(request.path)
+        try:
+            pending_change = _team_change(request, membership)
+        except (BacklotError, ValueError) as error:
+            messages.error(request, getattr(error, "message", "Choose a member."))
+        if pending_change is None:
+            return HttpResponseRedirect(request.path)
+    elif request.method == "POST":
         if not can_manage:
             messages.error(request, "Only the owner can manage invitations.")
             return HttpResponseRedirect(request.path)
         try:
             action = request.POST.get("action")
             if action == "invite":
-                invitation, _ = invitation_create(
+                invitation, token = invitation_create(
                     organization=organization,
                     email=request.POST.get("email", ""),
                     role=request.POST.get("role", ""),
                     actor=request.user,
                     base_url=_base_url(request),
                 )
-                messages.success(request, f"Invitation sent to {invitation.email}.")
+                _tell_invitation_outcome(request, invitation, token, "sent to")
             elif action in ("revoke", "resend"):
                 invitation = selectors.access_invitation_by_id(int(request.POST.get("id", "0")))
                 if action == "revoke":
                     invitation_revoke(invitation=invitation, actor=request.user)
                     messages.success(request, f"Invitation of {invitation.email} revoked.")
                 else:
-                    invitation_resend(
+                    invitation, token = invitation_resend(
                         invitation=invitation, actor=request.user, base_url=_base_url(request)
                     )
-                    messages.success(request, f"Invitation re-sent to {invitation.email}.")
+                    _tell_invitation_outcome(request, invitation, token, "re-sent to")
         except (BacklotError, ValueError) as error:
             messages.error(request, getattr(error, "message", str(error)))
         return HttpResponseRedirect(request.path)
@@ -222,11 +298,30 @@ def team_page(request: HttpRequest, membership: Membership) -> HttpResponse:
             "invitations": list(selectors.invitations_of_current_organization()[:100]),
             "open_invitations": selectors.open_invitation_count(organization.pk),
             "can_manage": can_manage,
+            "can_manage_team": can_manage_team,
+            "pending_change": pending_change,
+            "invite_link": _invitation_outcome(request),
             "roles": [(r.value, r.label) for r in Role if r in PARTNER_ROLES],
             "features": [
                 (FEATURES[key].label, on)
                 for key, on in selectors.feature_states(organization).items()
             ],
+        },
+    )
+
+
+def _studio_team_page(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The studio's team: its reviewers and beta admins (read-only; studio people are added
+    by the beta admins, and partners' projects reach them only through project shares)."""
+    if request.method != "GET":
+        raise NotFound("Not found.")
+    return render(
+        request,
+        "beta/studio_team.html",
+        {
+            "membership": membership,
+            "organization": membership.organization,
+            "members": list(members_of_current_organization().order_by("role", "created_at")),
         },
     )
 

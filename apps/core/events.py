@@ -20,6 +20,11 @@ def project_group(project_id: int) -> str:
     return f"project.{project_id}"
 
 
+def inbox_group(user_id: int) -> str:
+    """A person's inbox changes (new entry, read): joined by their organization sockets."""
+    return f"inbox.{user_id}"
+
+
 def send_group_event_after_commit(group: str, message_type: str, event: dict[str, Any]) -> None:
     """Group send through the channel layer once the current transaction commits."""
 
@@ -42,3 +47,8 @@ def send_organization_event(organization_id: int, event: dict[str, Any]) -> None
 def send_project_event(project_id: int, event: dict[str, Any]) -> None:
     """To every socket following the project (render jobs, logs, versions)."""
     send_group_event_after_commit(project_group(project_id), "project.event", event)
+
+
+def send_inbox_event(user_id: int, event: dict[str, Any]) -> None:
+    """To every organization socket of one person (their unread count, a new entry)."""
+    send_group_event_after_commit(inbox_group(user_id), "inbox.event", event)

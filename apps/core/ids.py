@@ -14,3 +14,8 @@ def uuid7() -> uuid.UUID:
     value |= 0b10 << 62  # variant
     value |= random_bits & ((1 << 62) - 1)  # rand_b
     return uuid.UUID(int=value)
+
+
+def public_id() -> str:
+    """An unguessable public identifier for a link (`/r/<public id>/`): 122 random bits."""
+    return uuid.uuid4().hex

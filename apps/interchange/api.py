@@ -4,7 +4,12 @@ from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -38,6 +43,23 @@ class CutImportSerializer(serializers.ModelSerializer[CutImport]):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A CMX 3600 EDL",
+            value={
+                "file": "TITLE: REEL 2\nFCM: NON-DROP FRAME\n\n001  A001C003 V     C        "
+                "01:00:00:00 01:00:04:00 01:00:00:00 01:00:04:00\n* FROM CLIP NAME: SH0010\n",
+                "sequence_code": "SEQ010",
+                "format": "edl",
+            },
+            description="`file` is the edit file (multipart); `format` is detected from the"
+            " file name when omitted.",
+            request_only=True,
+            media_type="multipart/form-data",
+        ),
+    ]
+)
 class CutImportUploadSerializer(serializers.Serializer[Any]):
     file = serializers.FileField()
     sequence_code = serializers.CharField(max_length=32)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,7 +19,11 @@ from rest_framework.response import Response
 from apps.core.errors import ValidationFailed
 from apps.media import links, selectors, uploads
 from apps.media.models import UPLOAD_KIND_CHOICES, MediaFile, MediaKind
-from apps.production.selectors import access_project_by_id, access_shot_by_id
+from apps.production.selectors import (
+    access_character_by_id,
+    access_project_by_id,
+    access_shot_by_id,
+)
 from apps.tenancy.policy import Capability
 from apps.tenancy.viewsets import OrganizationScopedViewSet
 
@@ -30,6 +40,7 @@ class MediaSerializer(serializers.ModelSerializer[MediaFile]):
             "shot",
             "version",
             "version_label",
+            "character",
             "derived_from",
             "viewer",
             "kind",
@@ -75,6 +86,7 @@ class UploadSerializer(serializers.ModelSerializer[MediaFile]):
         fields = [
             "id",
             "shot",
+            "character",
             "kind",
             "state",
             "rejection_reason",
@@ -100,8 +112,41 @@ class UploadStatusSerializer(UploadSerializer):
         return selectors.upload_parts_stored(media)
 
 
+class UploadCreatedSerializer(UploadSerializer):
+    """Documents the upload start answer: the upload plus the server's size limit."""
+
+    max_upload_bytes = serializers.IntegerField(
+        read_only=True, help_text="The largest file this server accepts, in bytes."
+    )
+
+    class Meta(UploadSerializer.Meta):
+        fields = [*UploadSerializer.Meta.fields, "max_upload_bytes"]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A plate for a shot",
+            value={
+                "shot": 1,
+                "filename": "A001C003_harbour_plate.mov",
+                "size": 734003200,
+                "kind": "plate",
+                "color_space": "",
+            },
+            description="Name `shot` (the new file becomes a version of it) or `character`"
+            " (a reference still of that character), not both.",
+            request_only=True,
+        ),
+    ]
+)
 class UploadStartSerializer(serializers.Serializer[Any]):
-    shot = serializers.IntegerField()
+    shot = serializers.IntegerField(required=False, help_text="The shot of the new version.")
+    character = serializers.IntegerField(
+        required=False,
+        help_text="Instead of a shot: the character this reference still belongs to.",
+    )
     filename = serializers.CharField(max_length=255)
     size = serializers.IntegerField(help_text="Exact size of the file in bytes.")
     kind = serializers.ChoiceField(choices=UPLOAD_KIND_CHOICES, default=MediaKind.PLATE.value)
@@ -113,6 +158,16 @@ class UploadStartSerializer(serializers.Serializer[Any]):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "The first two parts",
+            value={"parts": [1, 2]},
+            description="1-based part numbers of the layout the upload start answered.",
+            request_only=True,
+        ),
+    ]
+)
 class PartsRequestSerializer(serializers.Serializer[Any]):
     parts = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
 
@@ -130,14 +185,23 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizati
         project = access_project_by_id(int(self.kwargs["project_pk"]))
         shot_id = self.request.query_params.get("shot", "")
         shot = access_shot_by_id(int(shot_id)) if shot_id.isdigit() else None
-        return selectors.uploads_in_progress(project=project, shot=shot)
+        character_id = self.request.query_params.get("character", "")
+        character = (
+            access_character_by_id(int(character_id), project=project)
+            if character_id.isdigit()
+            else None
+        )
+        return selectors.uploads_in_progress(project=project, shot=shot, character=character)
 
     def _upload(self) -> MediaFile:
         project = access_project_by_id(int(self.kwargs["project_pk"]))
         return selectors.access_media_by_id(int(self.kwargs["pk"]), project=project)
 
     @extend_schema(
-        parameters=[OpenApiParameter("shot", int, description="Only uploads for this shot.")]
+        parameters=[
+            OpenApiParameter("shot", int, description="Only uploads for this shot."),
+            OpenApiParameter("character", int, description="Only uploads for this character."),
+        ]
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
@@ -146,18 +210,27 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizati
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(UploadStatusSerializer(self._upload()).data)
 
-    @extend_schema(request=UploadStartSerializer, responses={201: UploadSerializer})
+    @extend_schema(request=UploadStartSerializer, responses={201: UploadCreatedSerializer})
     def create(self, request: Request, **kwargs: Any) -> Response:
         project = access_project_by_id(int(self.kwargs["project_pk"]))
         payload = UploadStartSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        shot = access_shot_by_id(data["shot"])
-        if shot.project_id != project.pk:
-            raise ValidationFailed("Choose a shot of this project.", field="shot")
+        shot = character = None
+        if data.get("character") is not None:
+            if data.get("shot") is not None:
+                raise ValidationFailed("Give a shot or a character, not both.", field="character")
+            character = access_character_by_id(data["character"], project=project)
+        elif data.get("shot") is not None:
+            shot = access_shot_by_id(data["shot"])
+            if shot.project_id != project.pk:
+                raise ValidationFailed("Choose a shot of this project.", field="shot")
+        else:
+            raise ValidationFailed("Give the shot (or the character) to upload to.", field="shot")
         media = uploads.upload_start(
             actor=request.user,
             shot=shot,
+            character=character,
             filename=data["filename"],
             size=data["size"],
             kind=MediaKind(data["kind"]),
@@ -219,7 +292,19 @@ class MediaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizatio
         version = self.request.query_params.get("version", "")
         if version.isdigit():
             queryset = queryset.filter(version_id=int(version))
+        character = self.request.query_params.get("character", "")
+        if character.isdigit():
+            queryset = queryset.filter(character_id=int(character))
         return queryset
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("version", int, description="Only the media of this version."),
+            OpenApiParameter("character", int, description="Only the media of this character."),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         parameters=[

@@ -46,6 +46,7 @@ def media_file_register(
     probe: dict[str, Any] | None = None,
     uploaded_at: datetime | None = None,
     validated_at: datetime | None = None,
+    role: str = "",
 ) -> MediaFile:
     """Records one stored object (or image-sequence prefix) as a media file. Auditing is
     the caller's: it knows why the file exists (upload, proxy, render result...)."""
@@ -86,4 +87,5 @@ def media_file_register(
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
         uploaded_at=uploaded_at,
         validated_at=validated_at,
+        role=role[:32],
     )

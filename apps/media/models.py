@@ -100,6 +100,12 @@ class MediaFile(TenantModel):
     )
     proxy_progress = models.PositiveSmallIntegerField(default=0)
     proxy_error = models.TextField(blank=True)
+    # When the proxy last moved (queued, started, progressed): a stale running proxy (its
+    # worker died) is queued again after a lease (see apps.media.derived.media_recover).
+    proxy_updated_at = models.DateTimeField(null=True, blank=True)
+    # What a job's output is to its version (main, composite, matte, cdl, cc, report,
+    # thumbnail...), from the worker's report; blank for uploads and derived proxies.
+    role = models.CharField(max_length=32, blank=True)
     # Probed metadata
     codec = models.CharField(max_length=64, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)

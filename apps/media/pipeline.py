@@ -30,6 +30,7 @@ from apps.core.timecode import frames_to_timecode, parse_timecode, timecode_to_f
 from apps.media import storage
 from apps.media.files import media_file_register
 from apps.media.models import MediaFile, MediaKind, MediaState, ProxyStatus
+from apps.media.probe import is_sequence_key
 from apps.media.proxy import ProxyOptions, ProxyOutput, build_proxy
 from apps.media.queue import PROXY_TASK, VIEWER_PROXY_TASK, enqueue_after_commit
 from apps.media.selectors import viewer_proxy_of
@@ -42,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_SECONDS = 0.5
 VIEWER_PROXY_DEDUP_SECONDS = 600
+# Progress is written at least every few seconds while a proxy runs (the download too):
+# a running proxy silent for this long lost its worker.
+PROXY_LEASE_SECONDS = 120.0
 
 # What the shared proxy stores: (kind, content type, file name suffix).
 REVIEW_OUTPUTS = (
@@ -124,7 +128,13 @@ def _encode_and_store(
     fmt = format_for_filename(media.original_filename)
     assert fmt is not None  # callers checked _proxyable
     source = work / "source"
-    storage.object_download(media.storage_key, source)
+    if is_sequence_key(media.storage_key):
+        source.mkdir()
+        storage.prefix_download(media.storage_key, source)
+    else:
+        storage.object_download(media.storage_key, source)
+    if progress is not None:
+        progress(0, max(1, media.frame_count or 1))  # downloaded: the proxy is alive
     out_dir = work / "out"
     out_dir.mkdir()
     output = build_proxy(
@@ -199,10 +209,21 @@ def media_request_proxy(*, actor: Any | None, media: MediaFile) -> MediaFile:
         raise ValidationFailed("Only movies and images get a proxy.")
     with transaction.atomic():
         media.proxy_status, media.proxy_progress, media.proxy_error = ProxyStatus.QUEUED, 0, ""
-        media.save(update_fields=["proxy_status", "proxy_progress", "proxy_error"])
+        media.proxy_updated_at = timezone.now()
+        media.save(
+            update_fields=["proxy_status", "proxy_progress", "proxy_error", "proxy_updated_at"]
+        )
         audit_record(action="media.proxy.request", actor=actor, target=media)
         proxy_enqueue(media)
     return media
+
+
+def proxy_lease_expired(media: MediaFile, *, lease_seconds: float | None = None) -> bool:
+    """A running proxy whose worker went silent (no progress for the lease) is dead: the
+    worker was killed or restarted; its proxy may be made again."""
+    seconds = PROXY_LEASE_SECONDS if lease_seconds is None else lease_seconds
+    updated = media.proxy_updated_at
+    return updated is None or (timezone.now() - updated).total_seconds() >= seconds
 
 
 def proxy_enqueue(media: MediaFile) -> None:
@@ -213,7 +234,9 @@ def _set_proxy_progress(
     organization_id: int, media_id: int, percent: int, version_id: int | None
 ) -> None:
     with tenant_scope(organization_id):
-        MediaFile.objects.filter(pk=media_id).update(proxy_progress=percent)
+        MediaFile.objects.filter(pk=media_id).update(
+            proxy_progress=percent, proxy_updated_at=timezone.now()
+        )
         send_organization_event(
             organization_id,
             {
@@ -237,12 +260,17 @@ def media_make_proxy(*, organization_id: int, media_id: int) -> MediaFile | None
         )
         if media is None or media.state != MediaState.READY:
             return media  # quarantined and rejected media is never processed
-        if media.proxy_status in (ProxyStatus.RUNNING, ProxyStatus.READY):
-            return media
+        if media.proxy_status == ProxyStatus.READY or (
+            media.proxy_status == ProxyStatus.RUNNING and not proxy_lease_expired(media)
+        ):
+            return media  # done, or being made by a live worker
         if not _proxyable(media):
             return media
         media.proxy_status, media.proxy_progress, media.proxy_error = ProxyStatus.RUNNING, 0, ""
-        media.save(update_fields=["proxy_status", "proxy_progress", "proxy_error"])
+        media.proxy_updated_at = timezone.now()
+        media.save(
+            update_fields=["proxy_status", "proxy_progress", "proxy_error", "proxy_updated_at"]
+        )
         watermark = (
             f"{media.organization.name} · confidential" if media.project.watermark_reviews else ""
         )
@@ -280,7 +308,9 @@ def media_make_proxy(*, organization_id: int, media_id: int) -> MediaFile | None
         logger.exception("proxy failed for media %s", media_id)
         with tenant_scope(organization_id), transaction.atomic():
             MediaFile.objects.filter(pk=media_id).update(
-                proxy_status=ProxyStatus.FAILED, proxy_error=str(error)[:500]
+                proxy_status=ProxyStatus.FAILED,
+                proxy_error=str(error)[:500],
+                proxy_updated_at=timezone.now(),
             )
             failed = MediaFile.objects.get(pk=media_id)
             audit_record(
@@ -322,10 +352,12 @@ def viewer_watermark_text(*, user: Any, organization_name: str, day: Any) -> str
     return f"{name} · {organization_name} · {day.isoformat()}"
 
 
-def viewer_proxy_request(*, actor: Any, source: MediaFile) -> None:
+def viewer_proxy_request(*, actor: Any, source: MediaFile, always: bool = False) -> None:
     """Queues today's watermarked review copy of `source` for `actor` (projects with
-    watermark_reviews). Deduplicated for a few minutes so reloads do not queue it again."""
-    if source.state != MediaState.READY or not source.project.watermark_reviews:
+    watermark_reviews; `always` for viewers who only ever watch watermarked copies, e.g.
+    guests of a review link). Deduplicated for a few minutes so reloads do not queue it
+    again."""
+    if source.state != MediaState.READY or not (always or source.project.watermark_reviews):
         raise Conflict("This media has no watermarked review copies.")
     day = timezone.localdate()
     key = f"media:viewer-proxy:{source.pk}:{actor.pk}:{day.isoformat()}"
@@ -337,13 +369,15 @@ def viewer_proxy_request(*, actor: Any, source: MediaFile) -> None:
         media_id=source.pk,
         organization_id=source.organization_id,
         user_id=actor.pk,
+        **({"always": True} if always else {}),
     )
 
 
 def media_make_viewer_proxy(
-    *, organization_id: int, media_id: int, user_id: int
+    *, organization_id: int, media_id: int, user_id: int, always: bool = False
 ) -> MediaFile | None:
-    """Renders a review proxy with the viewer's name, the partner and the date burned in."""
+    """Renders a review proxy with the viewer's name, the partner and the date burned in
+    (for projects with watermark_reviews, or `always`, e.g. for a guest)."""
     user = User.objects.filter(pk=user_id).first()
     with tenant_scope(organization_id):
         media = (
@@ -353,7 +387,7 @@ def media_make_viewer_proxy(
         )
         if user is None or media is None or media.state != MediaState.READY:
             return None
-        if not media.project.watermark_reviews:
+        if not (always or media.project.watermark_reviews):
             return None
         existing = viewer_proxy_of(media, user)
         if existing is not None:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from apps.core.colorspace import needs_display_transform, ocio_config
-from apps.media.validation import FORMATS, MOVIE
+from apps.media.validation import FORMATS, MOVIE, sequence_frames
 
 LUT_SIZE = 65
 SHAPER_SPACE = "ACEScct"
@@ -256,10 +256,16 @@ def build_proxy(
     out_w, out_h = fit_size(width, height, options.max_width, options.max_height)
     convert = needs_display_transform(options.color_space)
     is_movie = FORMATS[fmt].category == MOVIE
-    total = max(1, frame_count if is_movie else 1)
-    if is_movie:
-        fast = not convert and not options.frame_label and not options.watermark
+    # A folder is an image sequence: one proxy frame per file, in frame order.
+    sequence = sequence_frames(source) if source.is_dir() else None
+    total = max(1, frame_count if is_movie else len(sequence) if sequence else 1)
+    if sequence:
         frames: Iterator[Any] = (
+            _resize_float(_image_pixels(path, fmt), out_w, out_h) for path in sequence
+        )
+    elif is_movie:
+        fast = not convert and not options.frame_label and not options.watermark
+        frames = (
             _movie_frames_yuv(source, out_w, out_h)
             if fast
             else _movie_frames(source, out_w, out_h, as_float=convert)

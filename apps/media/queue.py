@@ -15,6 +15,7 @@ from django.db import transaction
 VALIDATE_TASK = "media.validate"
 PROXY_TASK = "media.proxy"
 VIEWER_PROXY_TASK = "media.viewer_proxy"
+RECOVER_TASK = "media.recover"
 
 
 def enqueue_after_commit(task: str, **kwargs: Any) -> None:

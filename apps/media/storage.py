@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -166,3 +167,39 @@ def object_put(key: str, content: bytes, *, content_type: str) -> None:
 
 def object_delete(key: str) -> None:
     s3_client().delete_object(Bucket=settings.S3_BUCKET, Key=key)
+
+
+def prefix_download(prefix: str, folder: Path) -> list[Path]:
+    """Every object under `prefix` (an image sequence) into `folder`, keeping the relative
+    paths; returns the local files in name order."""
+    client = s3_client()
+    base = prefix.rstrip("/") + "/"
+    files: list[Path] = []
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=settings.S3_BUCKET, Prefix=base
+    ):
+        for item in page.get("Contents", []):
+            relative = item["Key"][len(base) :]
+            if not relative or ".." in relative.split("/"):
+                continue
+            target = folder / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            client.download_file(settings.S3_BUCKET, item["Key"], str(target))
+            files.append(target)
+    return sorted(files)
+
+
+class ObjectTooLarge(Exception):
+    """An object is larger than a server-side read may fetch."""
+
+
+def object_read(key: str, *, max_bytes: int) -> bytes:
+    """The bytes of a small object (a report), read server-side; never more than
+    `max_bytes` (ObjectTooLarge beyond that, so a huge object cannot fill memory)."""
+    response = s3_client().get_object(
+        Bucket=settings.S3_BUCKET, Key=key, Range=f"bytes=0-{max_bytes}"
+    )
+    content: bytes = response["Body"].read(max_bytes + 1)
+    if len(content) > max_bytes:
+        raise ObjectTooLarge(key)
+    return content

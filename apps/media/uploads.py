@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -26,16 +24,15 @@ from apps.media import storage
 from apps.media.files import media_file_register
 from apps.media.models import MediaFile, MediaKind, MediaState, ProxyStatus
 from apps.media.pipeline import default_color_space, proxy_enqueue
+from apps.media.probe import fetch_and_inspect
 from apps.media.queue import VALIDATE_TASK, enqueue_after_commit
 from apps.media.validation import (
     EXTENSIONS,
     IMAGE,
     MOVIE,
-    MediaRejected,
     format_for_filename,
-    inspect_file,
 )
-from apps.production.models import Shot, VersionSource, VersionStatus
+from apps.production.models import Character, Shot, VersionSource, VersionStatus
 from apps.production.services import version_create, version_set_status
 from apps.tenancy.scope import require_scope, tenant_scope
 
@@ -75,20 +72,33 @@ def expected_part_size(media: MediaFile, part_number: int) -> int:
 def upload_start(
     *,
     actor: Any,
-    shot: Shot,
+    shot: Shot | None = None,
     filename: str,
     size: int,
     kind: MediaKind = MediaKind.PLATE,
     color_space: str = "",
+    character: Character | None = None,
 ) -> MediaFile:
-    """Starts an S3 multipart upload for a new version of `shot`. The key is made here,
+    """Starts an S3 multipart upload for a new version of `shot`, or of a reference still
+    of `character` (no version: the still belongs to the character). The key is made here,
     prefixed by tenant and project; the layout (part size and count) is fixed now and
     enforced again at completion."""
     scope = require_scope()
-    if shot.organization_id != scope.organization_id:
+    owner = shot if shot is not None else character
+    if owner is None or (shot is not None and character is not None):
+        raise ValidationFailed("Upload to a shot or to a character.", field="shot")
+    if owner.organization_id != scope.organization_id:
         raise Forbidden("Only the partner that owns the project can upload media to it.")
     filename = (filename or "").strip()
     fmt = format_for_filename(filename)
+    if character is not None and (fmt is None or fmt.category != IMAGE):
+        raise ValidationFailed(
+            f"{filename or 'This file'} is not a still image; reference stills are"
+            " PNG, JPEG, TIFF, EXR or DPX.",
+            field="filename",
+        )
+    if character is not None:
+        kind = MediaKind.REFERENCE
     if fmt is None or fmt.category not in (MOVIE, IMAGE):
         accepted = ", ".join(sorted(e for e, f in EXTENSIONS.items() if f.category != "document"))
         raise ValidationFailed(
@@ -113,7 +123,7 @@ def upload_start(
             f"The file would need {part_count} parts; the limit is {settings.MEDIA_MAX_PARTS}.",
             field="size",
         )
-    project = shot.project
+    project = owner.project
     if color_space:
         canonical = canonical_color_space(color_space)
         if canonical is None:
@@ -138,7 +148,8 @@ def upload_start(
         media = media_file_register(
             organization_id=scope.organization_id,
             project_id=project.pk,
-            shot_id=shot.pk,
+            shot_id=shot.pk if shot is not None else None,
+            character_id=character.pk if character is not None else None,
             kind=kind,
             state=MediaState.UPLOADING,
             original_filename=filename,
@@ -155,7 +166,13 @@ def upload_start(
             action="media.upload.start",
             actor=actor,
             target=media,
-            changes={"shot": shot.code, "size": size, "parts": part_count, "kind": kind},
+            changes={
+                **({"shot": shot.code} if shot is not None else {}),
+                **({"character": character.name} if character is not None else {}),
+                "size": size,
+                "parts": part_count,
+                "kind": kind,
+            },
         )
     return media
 
@@ -266,13 +283,18 @@ def _complete_locked(*, actor: Any, media: MediaFile, description: str) -> Media
         )
     with transaction.atomic():
         shot = media.shot
-        if shot is None:
+        if shot is None and media.character_id is None:
             raise ValidationFailed("This upload has no shot.", field="shot")
-        version = version_create(
-            actor=actor,
-            shot=shot,
-            source=VersionSource.UPLOAD,
-            description=description or media.original_filename,
+        # A character's reference still makes no version: it belongs to the character.
+        version = (
+            version_create(
+                actor=actor,
+                shot=shot,
+                source=VersionSource.UPLOAD,
+                description=description or media.original_filename,
+            )
+            if shot is not None
+            else None
         )
         media.version = version
         media.state = MediaState.QUARANTINED
@@ -283,11 +305,16 @@ def _complete_locked(*, actor: Any, media: MediaFile, description: str) -> Media
             action="media.upload.complete",
             actor=actor,
             target=media,
-            changes={"version": version.label, "size": media.size},
+            changes={"version": version.label if version else None, "size": media.size},
         )
         send_organization_event(
             media.organization_id,
-            {"type": "media.uploaded", "media_id": media.pk, "version_id": version.pk},
+            {
+                "type": "media.uploaded",
+                "media_id": media.pk,
+                "version_id": version.pk if version else None,
+                "character_id": media.character_id,
+            },
         )
         validate_enqueue(media)
     return media
@@ -322,26 +349,11 @@ def media_validate(*, organization_id: int, media_id: int) -> MediaFile | None:
         if media is None or media.state != MediaState.QUARANTINED:
             return media
         key, filename, declared = media.storage_key, media.original_filename, media.size
-    reason = ""
-    result = None
-    with tempfile.TemporaryDirectory(prefix="backlot-validate-") as work:
-        path = Path(work) / "object"
-        try:
-            storage.object_download(key, path)
-        except Exception as error:
-            logger.warning("could not download %s: %s", key, error)
-            reason = "The uploaded object could not be read from storage."
-        if not reason:
-            if path.stat().st_size != declared:
-                reason = f"The stored object is {path.stat().st_size} bytes, not {declared}."
-            else:
-                try:
-                    result = inspect_file(path, filename=filename)
-                except MediaRejected as rejected:
-                    reason = rejected.reason
-                except Exception as error:  # a decoder crash is a rejection, not a retry
-                    logger.exception("probe failed for media %s", media_id)
-                    reason = f"The file could not be probed: {error}."
+        # A job's outputs arrive with the sha256 their worker computed; uploads without.
+        declared_sha256 = media.sha256
+    result, reason = fetch_and_inspect(
+        key=key, filename=filename, declared_size=declared, declared_sha256=declared_sha256
+    )
     with tenant_scope(organization_id), transaction.atomic():
         media = MediaFile.objects.select_for_update().get(pk=media_id)
         if media.state != MediaState.QUARANTINED:
@@ -385,6 +397,7 @@ def media_validate(*, organization_id: int, media_id: int) -> MediaFile | None:
         media.probe = {"format": result.format, **result.details}
         media.validated_at = timezone.now()
         media.proxy_status = ProxyStatus.QUEUED
+        media.proxy_updated_at = media.validated_at
         media.save()
         audit_record(
             action="media.validate",

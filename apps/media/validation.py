@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -251,3 +252,81 @@ def _probe_image(path: Path, result: ProbeResult) -> None:
         result.details = {"channels": list(spec.channelnames)}
     finally:
         image.close()
+
+
+# --- image sequences (a job's output folder, stored under one prefix) -----------------------
+
+_FRAME_NUMBER = re.compile(r"(\d+)$")
+
+
+def sequence_frames(folder: Path) -> list[Path]:
+    """The frame files of a sequence folder in frame order (trailing number, then name)."""
+
+    def order(path: Path) -> tuple[int, str]:
+        match = _FRAME_NUMBER.search(path.stem)
+        return (int(match.group(1)) if match else -1, path.name)
+
+    return sorted((p for p in folder.iterdir() if p.is_file()), key=order)
+
+
+def tree_manifest_sha256(folder: Path) -> str:
+    """The sha256 a GPU worker declares for a folder it stored: that of a manifest listing
+    every file's sha256 and relative path, in path order (gpu_workers.storage.upload_tree)."""
+    lines = [
+        f"{sha256_of(path)}  {path.relative_to(folder).as_posix()}"
+        for path in sorted(p for p in folder.rglob("*") if p.is_file())
+    ]
+    return hashlib.sha256(("\n".join(lines) + "\n").encode()).hexdigest()
+
+
+def inspect_sequence(folder: Path, *, filename: str) -> ProbeResult:
+    """An image sequence: every frame has the claimed format's magic bytes, the first and
+    last frames decode, all frames share one size; sha256 is the folder's manifest."""
+    claimed = format_for_filename(filename)
+    if claimed is None or claimed.category != IMAGE:
+        raise MediaRejected(f"{filename} does not name an image sequence (EXR, DPX, TIFF...).")
+    frames = sequence_frames(folder)
+    if not frames:
+        raise MediaRejected("The image sequence holds no frames.")
+    total = 0
+    for path in frames:
+        size = path.stat().st_size
+        if size == 0:
+            raise MediaRejected(f"Frame {path.name} of the sequence is empty (0 bytes).")
+        with open(path, "rb") as handle:
+            found = sniff(handle.read(64))
+        if found != claimed.name:
+            raise MediaRejected(
+                f"Frame {path.name} of the sequence is not a {claimed.label} (wrong magic bytes)."
+            )
+        total += size
+    first = inspect_file(frames[0], filename=frames[0].name)
+    if len(frames) > 1:
+        last = inspect_file(frames[-1], filename=frames[-1].name)
+        if (last.width, last.height) != (first.width, first.height):
+            raise MediaRejected(
+                f"The sequence changes size: {frames[0].name} is {first.width}×{first.height},"
+                f" {frames[-1].name} is {last.width}×{last.height}."
+            )
+    numbers = [m.group(1) for p in frames if (m := _FRAME_NUMBER.search(p.stem))]
+    return ProbeResult(
+        format=claimed.name,
+        sha256=tree_manifest_sha256(folder),
+        size=total,
+        codec=first.codec,
+        width=first.width,
+        height=first.height,
+        frame_count=len(frames),
+        pixel_format=first.pixel_format,
+        color_tags=first.color_tags,
+        details={
+            **first.details,
+            "sequence": {
+                "frames": len(frames),
+                "first": frames[0].name,
+                "last": frames[-1].name,
+                "first_frame": int(numbers[0]) if numbers else None,
+                "last_frame": int(numbers[-1]) if numbers else None,
+            },
+        },
+    )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,6 +42,26 @@ class ProjectSerializer(serializers.ModelSerializer[Project]):
         return str(project.frame_rate)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A UHD feature",
+            value={
+                "name": "Harbour Lights",
+                "code": "HBL",
+                "description": "Feature, 38 VFX shots.",
+                "frame_rate": "24000/1001",
+                "width": 3840,
+                "height": 2160,
+                "working_color_space": "ACEScg",
+                "start_timecode": "01:00:00:00",
+                "watermark_reviews": True,
+                "burn_in_timecode": False,
+            },
+            request_only=True,
+        ),
+    ]
+)
 class ProjectCreateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200)
     code = serializers.CharField(max_length=32, required=False, allow_blank=True)
@@ -63,6 +83,18 @@ class ProjectCreateSerializer(serializers.Serializer[Any]):
     burn_in_timecode = serializers.BooleanField(required=False, default=False)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Rename",
+            value={
+                "name": "Harbour Lights (director's cut)",
+                "description": "Feature, 41 VFX shots.",
+            },
+            request_only=True,
+        ),
+    ]
+)
 class ProjectUpdateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -96,6 +128,15 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizat
         return Response(ProjectSerializer(self.get_queryset().get(pk=project.pk)).data)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A sequence",
+            value={"code": "SEQ020", "name": "Harbour chase"},
+            request_only=True,
+        ),
+    ]
+)
 class SequenceSerializer(serializers.ModelSerializer[Sequence]):
     shot_count = serializers.IntegerField(read_only=True)
 
@@ -158,6 +199,32 @@ class ShotSerializer(serializers.ModelSerializer[Shot]):
         ]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A shot of 96 frames",
+            value={
+                "sequence": 1,
+                "code": "SH0040",
+                "description": "Wide on the harbour, add fog.",
+                "cut_in": 1001,
+                "cut_out": 1096,
+            },
+            description="`sequence` is the id of a sequence of this project;"
+            " `cut_in` and `cut_out` are inclusive frame numbers.",
+            request_only=True,
+        ),
+    ]
+)
+class ShotCreateSerializer(ShotSerializer):
+    """The request of shot creation: the shot's fields plus the sequence it goes in."""
+
+    sequence = serializers.IntegerField(help_text="A sequence of this project.")
+
+    class Meta(ShotSerializer.Meta):
+        read_only_fields = [f for f in ShotSerializer.Meta.read_only_fields if f != "sequence"]
+
+
 class ShotFilter(django_filters.FilterSet):
     sequence = django_filters.NumberFilter(field_name="sequence_id")
 
@@ -172,7 +239,7 @@ class ShotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organization
         project = selectors.access_project_by_id(int(self.kwargs["project_pk"]))
         return selectors.shots_visible().filter(project=project)
 
-    @extend_schema(request=ShotSerializer, responses={201: ShotSerializer})
+    @extend_schema(request=ShotCreateSerializer, responses={201: ShotSerializer})
     def create(self, request: Request, **kwargs: Any) -> Response:
         project = selectors.access_project_by_id(int(self.kwargs["project_pk"]))
         payload = ShotSerializer(data=request.data)

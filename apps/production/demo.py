@@ -10,11 +10,14 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+
 from apps.accounts.models import User
 from apps.accounts.services import user_create
 from apps.production.models import Project
 from apps.production.services import project_create, sequence_create, shot_create
-from apps.tenancy.models import Membership, Organization, OrganizationKind, Role
+from apps.tenancy.models import Membership, Organization, OrganizationKind, ProjectShare, Role
 from apps.tenancy.scope import tenant_scope
 from apps.tenancy.selectors import memberships_of_user
 from apps.tenancy.services import membership_create, organization_create, project_share_create
@@ -22,6 +25,10 @@ from apps.tenancy.services import membership_create, organization_create, projec
 DEMO_PASSWORD = "backlot-demo-2026"
 DEMO_PARTNER_EMAIL = "producer@northlight.example"
 DEMO_STAFF_EMAIL = "admin@studio.example"
+DEMO_REVIEWER_EMAIL = "reviewer@studio.example"
+# The studio reviewer's two-factor secret (base32), fixed so the README can print it: add
+# it to an authenticator app by hand. A demo credential, never used outside `make run`.
+DEMO_REVIEWER_TOTP_SECRET = "BACKLOTREVIEWERDEMOTWOZEROTWOSIX"
 
 SEQUENCE_THEMES = [
     ("SQ010", "Ember Falls — arrival"),
@@ -48,6 +55,7 @@ class DemoResult:
     staff: User
     project: Project
     created: bool
+    reviewer: User | None = None
 
 
 def _user(email: str, name: str, *, is_staff: bool = False) -> tuple[User, bool]:
@@ -69,6 +77,20 @@ def _ensure_member(organization: Organization, user: User, role: str) -> None:
         membership_create(organization=organization, user=user, role=role, actor=None)
 
 
+def _ensure_totp(user: User, secret: str) -> None:
+    """Two-factor already set up (studio staff must have it), with a known secret."""
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, secret)
+
+
+def _ensure_shared(project: Project, studio: Organization, producer: User, log: Any) -> None:
+    if not ProjectShare.objects.filter(
+        project=project, grantee=studio, revoked_at__isnull=True
+    ).exists():
+        project_share_create(project=project, grantee=studio, actor=producer)
+        log(f"  shared {project.name} with {studio.name} for review")
+
+
 def seed_demo_production(*, log: Any = print) -> DemoResult:
     studio = _organization("backlot-studio", "Backlot Studio", OrganizationKind.STUDIO)
     partner = _organization("northlight", "Northlight Pictures", OrganizationKind.PARTNER)
@@ -76,6 +98,9 @@ def seed_demo_production(*, log: Any = print) -> DemoResult:
     staff, _ = _user(DEMO_STAFF_EMAIL, "Jon Reyes")
     _ensure_member(partner, producer, Role.OWNER)
     _ensure_member(studio, staff, Role.BETA_ADMIN)
+    reviewer, _ = _user(DEMO_REVIEWER_EMAIL, "Ada Brennan")
+    _ensure_member(studio, reviewer, Role.REVIEWER)
+    _ensure_totp(reviewer, DEMO_REVIEWER_TOTP_SECRET)
     team = [("Ines Duarte", "artist"), ("Sam Whitlock", "producer"), ("Lee Park", "viewer")]
     for name, role in team:
         user, _ = _user(f"{name.split()[0].lower()}@northlight.example", name)
@@ -85,7 +110,10 @@ def seed_demo_production(*, log: Any = print) -> DemoResult:
         project = Project.objects.filter(code="ember-falls").first()
         if project is not None:
             log("demo project already present")
-            return DemoResult(partner, studio, producer, staff, project, created=False)
+            _ensure_shared(project, studio, producer, log)
+            return DemoResult(
+                partner, studio, producer, staff, project, created=False, reviewer=reviewer
+            )
         project = project_create(
             actor=producer,
             name="Ember Falls",
@@ -111,9 +139,8 @@ def seed_demo_production(*, log: Any = print) -> DemoResult:
                 )
                 frame += length
             log(f"  sequence {code}: {4 + index} shots")
-        project_share_create(project=project, grantee=studio, actor=producer)
-        log("  shared Ember Falls with Backlot Studio for review")
-    return DemoResult(partner, studio, producer, staff, project, created=True)
+        _ensure_shared(project, studio, producer, log)
+    return DemoResult(partner, studio, producer, staff, project, created=True, reviewer=reviewer)
 
 
-__all__ = ["DEMO_PASSWORD", "Membership", "seed_demo_production"]
+__all__ = ["DEMO_PASSWORD", "DEMO_REVIEWER_TOTP_SECRET", "Membership", "seed_demo_production"]

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import CheckConstraint, F, Q
 
+from apps.core import ids
 from apps.tenancy.models import TenantModel
 
 
@@ -36,6 +37,8 @@ class Project(TenantModel):
     original_download_roles = models.JSONField(default=default_download_roles)
     # GPU budget for render jobs, in the deployment's currency (see render pools' prices).
     gpu_budget = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("500.00"))
+    # ISO 4217 code of the budget and of job costs (shown as "€41.20", "$12.00"...).
+    currency = models.CharField(max_length=3, default="EUR")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
@@ -89,6 +92,8 @@ class Shot(TenantModel):
     cut_in = models.IntegerField()
     cut_out = models.IntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # The one address of the shot for everybody who may see it (`/r/<public_id>/`).
+    public_id = models.CharField(max_length=32, unique=True, default=ids.public_id, editable=False)
 
     share_path: ClassVar[str | None] = "project"
 
@@ -142,6 +147,8 @@ class Version(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The one address of the version for everybody who may see it (`/r/<public_id>/`).
+    public_id = models.CharField(max_length=32, unique=True, default=ids.public_id, editable=False)
 
     share_path: ClassVar[str | None] = "project"
 
@@ -166,7 +173,14 @@ class Character(TenantModel):
     name = models.CharField(max_length=200)
     talent_name = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
+    # The consent record this character's likeness depends on (chosen by a producer; it may
+    # be a record made for another character of the same talent). Records made for this
+    # character count too: see selectors.character_active_consent.
+    consent = models.ForeignKey(
+        "ConsentRecord", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
 
     share_path: ClassVar[str | None] = "project"
 

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from apps.core.errors import NotFound
-from apps.production.models import Project, Sequence, Shot, Version
+from apps.production.models import Character, ConsentRecord, Project, Sequence, Shot, Version
 
 
 def projects_visible() -> QuerySet[Project]:
@@ -51,3 +54,67 @@ def versions_of_shot(shot: Shot) -> QuerySet[Version]:
 
 def versions_of_project(project: Project) -> QuerySet[Version]:
     return Version.objects.filter(project=project).order_by("shot_id", "-number")
+
+
+# --- characters and the consent their likeness depends on ------------------------------
+
+
+def characters_of_project_with_consent(project: Project) -> QuerySet[Character]:
+    return (
+        Character.objects.filter(project=project)
+        .select_related("consent", "consent__character")
+        .order_by("name", "pk")
+    )
+
+
+def access_character_by_id(character_id: int, *, project: Project) -> Character:
+    character = (
+        characters_of_project_with_consent(project).filter(pk=character_id).first()
+        if character_id
+        else None
+    )
+    if character is None:
+        raise NotFound("Character not found.")
+    return character
+
+
+def consent_in_force(record: ConsentRecord, *, scope: str, on: date) -> bool:
+    return (
+        record.revoked_at is None
+        and record.valid_from <= on <= record.valid_until
+        and scope in (record.scopes or [])
+    )
+
+
+def character_active_consent(
+    character: Character, *, scope: str = "likeness", on: date | None = None
+) -> ConsentRecord | None:
+    """The consent in force today that covers `scope` for the character: the record the
+    character depends on (chosen by a producer) first, else any record made for it."""
+    day = on or timezone.localdate()
+    if character.consent_id is not None:
+        chosen = ConsentRecord.objects.filter(pk=character.consent_id).first()
+        if chosen is not None and consent_in_force(chosen, scope=scope, on=day):
+            return chosen
+    for record in ConsentRecord.objects.filter(
+        character=character, revoked_at__isnull=True, valid_from__lte=day, valid_until__gte=day
+    ).order_by("-valid_until", "-pk"):
+        if scope in (record.scopes or []):
+            return record
+    return None
+
+
+def consents_in_force_of_project(
+    project: Project, *, scope: str = "likeness", on: date | None = None
+) -> list[ConsentRecord]:
+    """Records a character of the project may depend on (unrevoked, in force, covering
+    `scope`), newest first."""
+    day = on or timezone.localdate()
+    records = (
+        ConsentRecord.objects.filter(
+            project=project, revoked_at__isnull=True, valid_from__lte=day, valid_until__gte=day
+        )
+        .select_related("character")
+        .order_by("-valid_until", "-pk")
+    )
+    return [record for record in records if scope in (record.scopes or [])]

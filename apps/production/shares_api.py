@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +30,16 @@ class ProjectShareSerializer(serializers.ModelSerializer[ProjectShare]):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Share with the studio",
+            value={},
+            description="With no `grantee` the project is shared with the studio.",
+            request_only=True,
+        ),
+    ]
+)
 class ProjectShareCreateSerializer(serializers.Serializer[Any]):
     grantee = serializers.SlugField(
         required=False, help_text="Slug of the studio organization; defaults to the studio."

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from apps.core.colorspace import color_space_names
-from apps.core.errors import BacklotError, Forbidden, ValidationFailed
+from apps.core.errors import BacklotError, Forbidden, NotFound, ValidationFailed
 from apps.production import selectors, services
 from apps.production.models import Project
-from apps.tenancy.models import Membership
+from apps.tenancy.models import Membership, ProjectShare
 from apps.tenancy.policy import Capability, can
+from apps.tenancy.selectors import studio_organization
+from apps.tenancy.services import project_share_create, project_share_revoke
 from apps.tenancy.web import organization_page
 
 
@@ -83,4 +86,51 @@ def project_list(request: HttpRequest, membership: Membership) -> HttpResponse:
             "color_spaces": color_space_names(),
         },
         status=error.status_code if error else 200,
+    )
+
+
+@organization_page
+@require_http_methods(["GET", "POST"])
+def project_settings(request: HttpRequest, membership: Membership, project_id: int) -> HttpResponse:
+    """The project's settings: sharing with the studio for review (the owner shares and
+    revokes; revoking closes the studio's open sockets at once)."""
+    project = selectors.access_project_by_id(project_id)
+    if project.organization_id != membership.organization_id:
+        raise NotFound("Project not found.")
+    can_share = can(membership, Capability.ORGANIZATION_MANAGE)
+    studio = studio_organization()
+    if request.method == "POST":
+        try:
+            if not can_share:
+                raise Forbidden("Only the owner can share this project with the studio.")
+            if studio is None:
+                raise ValidationFailed("There is no studio to share with.", field="grantee")
+            if request.POST.get("action") == "share":
+                project_share_create(project=project, grantee=studio, actor=request.user)
+                messages.success(request, f"{project.name} is now shared with {studio.name}.")
+            elif request.POST.get("action") == "revoke":
+                for share in ProjectShare.objects.filter(project=project, revoked_at__isnull=True):
+                    project_share_revoke(share=share, actor=request.user)
+                messages.success(request, f"{project.name} is no longer shared with the studio.")
+            else:
+                raise ValidationFailed("Unknown action.", field="action")
+        except BacklotError as failure:
+            messages.error(request, failure.message)
+        return HttpResponseRedirect(request.path)
+    shares = list(
+        ProjectShare.objects.filter(project=project).select_related(
+            "grantee", "granted_by", "revoked_by"
+        )
+    )
+    return render(
+        request,
+        "production/settings.html",
+        {
+            "membership": membership,
+            "project": project,
+            "studio": studio,
+            "active_share": next((s for s in shares if s.revoked_at is None), None),
+            "shares": shares,
+            "can_share": can_share,
+        },
     )

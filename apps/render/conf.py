@@ -41,3 +41,15 @@ def default_pool() -> str:
 
 def scheduler_interval() -> float:
     return _value("RENDER_SCHEDULER_INTERVAL_SECONDS", 1.0)
+
+
+def allow_test_operations() -> bool:
+    """Test-only operations (noop) are offered and accepted only where this is on: by
+    default in the test environment, never for partners in development or production."""
+    configured = getattr(settings, "RENDER_ALLOW_TEST_OPERATIONS", None)
+    if configured is not None:
+        return bool(configured)
+    raw = os.environ.get("RENDER_ALLOW_TEST_OPERATIONS")
+    if raw is not None:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return getattr(settings, "BACKLOT_ENV", "") == "test"

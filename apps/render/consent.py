@@ -13,6 +13,7 @@ from apps.audit.services import audit_record
 from apps.core.errors import Conflict, ValidationFailed
 from apps.media.ingest import media_document_store
 from apps.production.models import Character, ConsentRecord, Project
+from apps.production.selectors import character_active_consent
 
 LIKENESS_SCOPE = "likeness"
 CONSENT_SCOPES = {"likeness", "voice"}
@@ -22,13 +23,8 @@ MAX_DOCUMENT_BYTES = 25 * 1024 * 1024
 def active_consent(
     *, character: Character, scope: str, on: date | None = None
 ) -> ConsentRecord | None:
-    day = on or timezone.localdate()
-    for record in ConsentRecord.objects.filter(
-        character=character, revoked_at__isnull=True, valid_from__lte=day, valid_until__gte=day
-    ).order_by("-valid_until", "-pk"):
-        if scope in (record.scopes or []):
-            return record
-    return None
+    """The character's chosen record if in force, else any of its own records in force."""
+    return character_active_consent(character, scope=scope, on=on)
 
 
 def consent_still_valid(consent_id: int | None) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.core.events import send_project_event
+from apps.render.inbox import inbox_job_ended
 from apps.render.models import Job, JobLog
 
 
@@ -27,6 +28,7 @@ def job_event_payload(job: Job) -> dict[str, Any]:
 
 def emit_job(job: Job) -> None:
     send_project_event(job.project_id, {"type": "render.job", "job": job_event_payload(job)})
+    inbox_job_ended(job)
 
 
 def job_log(job: Job, message: str, *, level: str = "info", attempt_id: Any = None) -> JobLog:

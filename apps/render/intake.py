@@ -17,10 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.media.files import media_file_register
-from apps.media.models import MediaFile, MediaKind, MediaState
+from apps.media.derived import JobOutput, media_register_job_outputs
+from apps.media.models import MediaFile, MediaKind
 from apps.production.models import VersionSource
 from apps.production.services import version_create
+from apps.render import rerun
 from apps.render.events import emit_job, job_log
 from apps.render.models import (
     ACTIVE_JOB_STATES,
@@ -180,24 +181,29 @@ def _succeed(job: Job, attempt: Attempt, report: dict[str, Any], now: datetime) 
             shot=job.shot,
             source=VersionSource.RENDER,
             source_job_id=job.pk,
+            parent=rerun.parent_version_of(job),
             description=f"{job.operation} (render job {job.pk})",
         )
-        for output in outputs:
-            media.append(
-                media_file_register(
-                    organization_id=job.organization_id,
-                    project_id=job.project_id,
-                    version_id=version.pk,
+        # Pictures take the upload's path (validation, then proxy, poster and filmstrip,
+        # queued after this commit); reports and CDLs are attached as typed documents.
+        media = media_register_job_outputs(
+            project=job.project,
+            version_id=version.pk,
+            shot_id=job.shot_id,
+            outputs=[
+                JobOutput(
+                    key=str(output["key"]),
+                    filename=str(output.get("filename") or "output"),
                     kind=output_kind(output.get("kind")),
-                    state=MediaState.READY,
-                    original_filename=str(output.get("filename") or "output"),
+                    role=str(output.get("role") or "main")[:32],
                     content_type=str(output.get("content_type") or ""),
                     size=int(output.get("size") or 0),
                     sha256=str(output.get("sha256") or ""),
-                    storage_key=str(output["key"]),
-                    validated_at=now,
                 )
-            )
+                for output in outputs
+            ],
+            now=now,
+        )
     attempt.state = AttemptState.SUCCEEDED
     attempt.finished_at = now
     attempt.last_heartbeat_at = now
@@ -249,6 +255,11 @@ def _succeed(job: Job, attempt: Attempt, report: dict[str, Any], now: datetime) 
         attempt=attempt,
         record=record,
     )
+    if version is not None and job.parent_id is not None:
+        # A re-run with changes joins its parent's open review sessions, right beside it.
+        joined = rerun.place_beside_parent(job=job, version=version)
+        if joined:
+            job_log(job, f"{version.label} added to {len(joined)} review session(s)")
     job.state = JobState.SUCCEEDED
     job.progress = 1.0
     job.progress_message = "done"

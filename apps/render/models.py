@@ -118,6 +118,13 @@ class Job(TenantModel):
         related_name="+",
     )
     priority = models.PositiveSmallIntegerField(default=50)
+    # A re-run with changes: the job it was made from, and the review note that asked.
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
+    )
+    note = models.ForeignKey(
+        "review.Note", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     state = models.CharField(max_length=12, choices=JobState.choices, default=JobState.QUEUED)
     progress = models.FloatField(default=0.0)
     progress_message = models.CharField(max_length=200, blank=True)
@@ -130,6 +137,10 @@ class Job(TenantModel):
     estimated_cost = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal(0))
     cost = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     gpu_seconds = models.FloatField(null=True, blank=True)
+    # The estimate made at submission (apps.render.estimates): GPU-seconds and the work it
+    # was made for (megapixels x frames of the main input), which calibrates later ones.
+    estimated_gpu_seconds = models.FloatField(null=True, blank=True)
+    work_megapixel_frames = models.FloatField(null=True, blank=True)
     version = models.ForeignKey(
         "production.Version", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -7,7 +7,9 @@ from django.db.models import QuerySet
 from apps.core.errors import NotFound
 from apps.media.models import MediaFile, MediaKind, MediaState
 from apps.production.models import Character, ConsentRecord, Project
+from apps.render import conf
 from apps.render.models import Attempt, Job, JobLog, Pool, Provenance
+from gpu_workers.registry import Operation, all_operations, get_operation
 
 
 def pools_visible() -> QuerySet[Pool]:
@@ -83,3 +85,24 @@ def input_media_of_project(project: Project) -> QuerySet[MediaFile]:
         )
         .order_by("-created_at", "-pk")
     )
+
+
+def operations_offered() -> list[Operation]:
+    """The operations a partner may launch (test-only ones only where settings allow)."""
+    allow_tests = conf.allow_test_operations()
+    return [op for op in all_operations() if allow_tests or not op.test_only]
+
+
+def access_operation(name: str) -> Operation:
+    operation = next((op for op in operations_offered() if op.name == name), None)
+    if operation is None:
+        raise NotFound(f"There is no operation named {name!r}.")
+    return operation
+
+
+def operation_of_job(job: Job) -> Operation | None:
+    """The job's operation as registered now (None for an operation since removed)."""
+    try:
+        return get_operation(job.operation)
+    except ValueError:
+        return None

@@ -20,6 +20,7 @@ from apps.media.models import MediaFile, MediaKind, MediaState
 from apps.production.models import Character, ConsentRecord, Project, Shot
 from apps.render import conf
 from apps.render.consent import LIKENESS_SCOPE, active_consent
+from apps.render.estimates import Estimate, estimate_job
 from apps.render.events import emit_job, job_log
 from apps.render.models import (
     FINAL_JOB_STATES,
@@ -30,7 +31,7 @@ from apps.render.models import (
     PoolEntitlement,
     PoolState,
 )
-from apps.render.pools import gpu_cost, money
+from apps.render.pools import money
 from apps.render.scheduler import dispatch_after_commit, stop_attempt_after_commit
 from gpu_workers.registry import InvalidParameters, Operation, get_operation
 
@@ -68,19 +69,32 @@ def project_budget(project: Project) -> BudgetStatus:
 
 
 def estimate_cost(*, operation: Operation, shot: Shot, pool: Pool) -> Decimal:
-    return gpu_cost(pool, Decimal(str(operation.gpu_seconds_per_frame)) * shot.frame_count)
+    """Calibrated cost for the shot's own length at the project's resolution (see
+    apps.render.estimates; `job_submit` estimates from the actual inputs)."""
+    return estimate_job(operation=operation, project=shot.project, shot=shot, pool=pool).cost
 
 
 def _resolve_inputs(project: Project, inputs: dict[str, Any], operation: Operation) -> dict:
+    roles = {role.name: role for role in operation.inputs}
+    unknown = [role for role in inputs if role not in roles]
+    if unknown:
+        raise ValidationFailed(
+            f"{operation.name} has no input {unknown[0]!r}; its inputs are"
+            f" {', '.join(roles) or 'none'}.",
+            field=f"inputs.{unknown[0]}",
+        )
     missing = [role for role in operation.input_roles if role not in inputs]
     if missing:
         raise ValidationFailed(
-            f"{operation.name} needs the input(s): {', '.join(missing)}.", field="inputs"
+            f"{operation.name} needs the input(s): {', '.join(missing)}.",
+            field=f"inputs.{missing[0]}",
         )
     resolved: dict[str, Any] = {}
     for role, media_id in inputs.items():
         if not str(media_id).isdigit():
-            raise ValidationFailed(f"Input {role!r} must be a media file id.", field="inputs")
+            raise ValidationFailed(
+                f"Input {role!r} must be a media file id.", field=f"inputs.{role}"
+            )
         media = (
             MediaFile.objects.filter(pk=int(media_id), project=project)
             .exclude(kind=MediaKind.PROXY)
@@ -88,13 +102,20 @@ def _resolve_inputs(project: Project, inputs: dict[str, Any], operation: Operati
         )
         if media is None:
             raise ValidationFailed(
-                f"Input {role!r}: no media file {media_id} in this project.", field="inputs"
+                f"Input {role!r}: no media file {media_id} in this project.",
+                field=f"inputs.{role}",
             )
         if media.state != MediaState.READY:
             raise ValidationFailed(
                 f"Input {role!r}: {media.original_filename} is {media.get_state_display()}, not"
                 " ready.",
-                field="inputs",
+                field=f"inputs.{role}",
+            )
+        if media.kind not in roles[role].accepts:
+            raise ValidationFailed(
+                f"Input {role!r} ({roles[role].label}) takes {', '.join(roles[role].accepts)}"
+                f" media; {media.original_filename} is {media.get_kind_display().lower()}.",
+                field=f"inputs.{role}",
             )
         resolved[role] = {
             "media_file_id": media.pk,
@@ -127,14 +148,32 @@ def job_submit(
     priority: int = 50,
     pool: str | None = None,
     character: Character | None = None,
+    parent: Job | None = None,
+    note: Any | None = None,
 ) -> Job:
+    """`parent` and `note`: a re-run with changes of `parent`'s operation, asked for by a
+    review note on its version (recorded on the job; the result is placed beside it)."""
     if shot.project_id != project.pk:
         raise ValidationFailed("The shot is not part of this project.", field="shot")
     try:
         op = get_operation(operation)
+    except InvalidParameters as invalid:
+        raise ValidationFailed(str(invalid), field="operation") from invalid
+    if op.test_only and not conf.allow_test_operations():
+        raise ValidationFailed(f"There is no operation named {operation!r}.", field="operation")
+    try:
         validated = op.validate(params or {})
     except InvalidParameters as invalid:
-        raise ValidationFailed(str(invalid), field="params") from invalid
+        field = f"params.{invalid.field}" if invalid.field else "params"
+        raise ValidationFailed(str(invalid), field=field) from invalid
+    if parent is not None and (parent.project_id != project.pk or parent.operation != op.name):
+        raise ValidationFailed(
+            "A re-run must be of the same operation in the same project.", field="parent"
+        )
+    if note is not None and (parent is None or note.version_id != parent.version_id):
+        raise ValidationFailed(
+            "The note must be on the version the re-run is made from.", field="note"
+        )
     if not 0 <= priority <= 100:
         raise ValidationFailed("Priority must be between 0 and 100.", field="priority")
     # Closed-beta gates: a suspended partner submits nothing; each operation is a feature.
@@ -185,7 +224,10 @@ def job_submit(
     with transaction.atomic():
         # The project row lock serialises submissions, so two cannot overspend together.
         Project.objects.select_for_update(no_key=True).filter(pk=project.pk).first()
-        estimate = estimate_cost(operation=op, shot=shot, pool=pool_row)
+        calibrated = estimate_job(
+            operation=op, project=project, shot=shot, pool=pool_row, inputs=resolved_inputs
+        )
+        estimate = calibrated.cost
         budget = project_budget(project)
         over_budget = estimate > budget.remaining
         if not over_budget:
@@ -202,6 +244,9 @@ def job_submit(
                 priority=priority,
                 estimate=estimate,
                 summary=summary,
+                calibrated=calibrated,
+                parent=parent,
+                note=note,
             )
     if over_budget:
         budget_refusal = BudgetExceeded(
@@ -235,6 +280,9 @@ def _create_job(
     priority: int,
     estimate: Decimal,
     summary: dict[str, Any],
+    calibrated: Estimate | None = None,
+    parent: Job | None = None,
+    note: Any | None = None,
 ) -> Job:
     # Makes the partner known to the pool's dispatcher (default share, no cap).
     PoolEntitlement.objects.get_or_create(pool=pool, organization_id=project.organization_id)
@@ -249,8 +297,12 @@ def _create_job(
         character=character,
         consent=consent,
         priority=priority,
+        parent=parent,
+        note=note,
         attempt_limit=conf.max_attempts(),
         estimated_cost=estimate,
+        estimated_gpu_seconds=calibrated.gpu_seconds if calibrated else None,
+        work_megapixel_frames=calibrated.work.megapixel_frames if calibrated else None,
         submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     job_log(job, f"submitted {operation.name} on {shot.code} to pool {pool.name} (≈{estimate})")
@@ -258,7 +310,13 @@ def _create_job(
         action="render.job.submit",
         actor=actor,
         target=job,
-        changes={**summary, "estimate": str(estimate), "priority": priority},
+        changes={
+            **summary,
+            "estimate": str(estimate),
+            "priority": priority,
+            **({"parent_job": parent.pk} if parent is not None else {}),
+            **({"note": note.pk} if note is not None else {}),
+        },
     )
     emit_job(job)
     dispatch_after_commit(pool.pk)

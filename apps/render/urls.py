@@ -5,6 +5,11 @@ from apps.render import views
 urlpatterns = [
     path("<slug:org>/projects/<int:project_id>/jobs/", views.jobs_page, name="render-jobs-page"),
     path(
+        "<slug:org>/projects/<int:project_id>/jobs/new/",
+        views.job_new_page,
+        name="render-job-new",
+    ),
+    path(
         "<slug:org>/projects/<int:project_id>/consents/",
         views.consents_page,
         name="render-consents-page",

@@ -13,13 +13,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import BacklotError, Forbidden, NotFound, ValidationFailed
+from apps.media.selectors import posters_of_sources
 from apps.production.selectors import access_project_by_id, shots_visible
-from apps.render import consent, reports, selectors, submission
+from apps.render import consent, forms, reports, rerun, selectors, submission
 from apps.render.models import FINAL_JOB_STATES, JobState
 from apps.tenancy.models import Membership, Role
 from apps.tenancy.policy import Capability, can
 from apps.tenancy.web import organization_page
-from gpu_workers.registry import all_operations
 
 STATE_BADGES: dict[str, str] = {
     JobState.QUEUED: "badge-muted",
@@ -46,73 +46,174 @@ def _job_url(membership: Membership, job_id: int) -> str:
 @organization_page
 def jobs_page(request: HttpRequest, membership: Membership, project_id: int) -> HttpResponse:
     project = access_project_by_id(project_id)
-    form: dict[str, Any] = {"priority": 50, "params": "{}"}
-    if request.method == "POST":
-        form = {key: request.POST.get(key, "") for key in request.POST}
-        try:
-            if not _can_write(membership):
-                raise Forbidden("Your role cannot launch render jobs.")
-            job = _submit_from_form(request, project)
-        except BacklotError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, f"Job {job.pk} ({job.operation}) queued.")
-            return HttpResponseRedirect(_job_url(membership, job.pk))
     jobs = list(selectors.jobs_of_project(project)[:200])
     for job in jobs:
         job.badge = STATE_BADGES.get(job.state, "badge-muted")  # type: ignore[attr-defined]
-    budget = submission.project_budget(project)
+    context = {
+        "membership": membership,
+        "project": project,
+        "jobs": jobs,
+        "can_write": _can_write(membership),
+        "budget": submission.project_budget(project),
+    }
+    if context["can_write"]:
+        context.update(_launch_context(request, membership, project, {}, {}))
+    return render(request, "render/jobs.html", context)
+
+
+@organization_page
+def job_new_page(request: HttpRequest, membership: Membership, project_id: int) -> HttpResponse:
+    """The launch form, generated from the operations' declarations. `?operation=` picks
+    one, `?shot=` the shot; `?rerun_of=<job>&note=<note>` starts from a job's parameters
+    and inputs (re-run with changes, from a version page or a review note)."""
+    project = access_project_by_id(project_id)
+    if not _can_write(membership):
+        raise Forbidden("Your role cannot launch render jobs.")
+    errors: dict[str, str] = {}
+    start: dict[str, Any] = {}
+    if request.method == "POST":
+        try:
+            job = _submit_from_form(request, project)
+        except BacklotError as error:
+            field = error.field or ""
+            # Shown beside its control when it has one, else at the top of the form.
+            has_control = "." in field or field in FIELDS_WITH_CONTROLS
+            errors[field if has_control else "form"] = error.message
+        else:
+            messages.success(request, f"Job {job.pk} ({job.operation}) queued.")
+            return HttpResponseRedirect(_job_url(membership, job.pk))
+    else:
+        start = _start_values(request, project)
+    context = {
+        "membership": membership,
+        "project": project,
+        "budget": submission.project_budget(project),
+        **_launch_context(request, membership, project, start, errors),
+    }
     return render(
-        request,
-        "render/jobs.html",
-        {
-            "membership": membership,
-            "project": project,
-            "jobs": jobs,
-            "can_write": _can_write(membership),
-            "operations": all_operations(),
-            "shots": list(
-                shots_visible().filter(project=project).order_by("sequence__code", "code")
-            ),
-            "pools": list(selectors.pools_visible()),
-            "media": list(selectors.input_media_of_project(project)[:200]),
-            "characters": list(selectors.characters_of_project(project)),
-            "budget": budget,
-            "form": form,
-        },
-        status=400 if request.method == "POST" else 200,
+        request, "render/job_new.html", context, status=400 if request.method == "POST" else 200
     )
+
+
+# Errors of these fields (and of `params.<name>`, `inputs.<role>`) show beside the control.
+FIELDS_WITH_CONTROLS = {"operation", "shot", "pool", "priority", "character"}
+
+
+def _start_values(request: HttpRequest, project: Any) -> dict[str, Any]:
+    """Values a GET starts from: a re-run's parent job, or ?operation= / ?shot=."""
+    rerun_of, note_id = _int(request.GET.get("rerun_of")), _int(request.GET.get("note"))
+    if rerun_of:
+        try:
+            parent, note = rerun.rerun_origin(
+                project=project, parent_id=rerun_of, note_id=note_id or None
+            )
+        except ValidationFailed as error:
+            raise NotFound(error.message) from error
+        assert parent is not None
+        return {**rerun.rerun_form_values(parent), "note": note.pk if note else None}
+    return {
+        "operation": request.GET.get("operation") or "",
+        "shot": _int(request.GET.get("shot")) or None,
+    }
+
+
+def _launch_context(
+    request: HttpRequest,
+    membership: Membership,
+    project: Any,
+    start: dict[str, Any],
+    errors: dict[str, str],
+) -> dict[str, Any]:
+    """Everything the generated form needs; after a POST, every posted choice."""
+    post = request.POST if request.method == "POST" else None
+    operations = selectors.operations_offered()
+    chosen_name = str((post or start).get("operation") or "")
+    chosen = next((op for op in operations if op.name == chosen_name), None) or (
+        operations[0] if operations else None
+    )
+    shots = list(shots_visible().filter(project=project).order_by("sequence__code", "code"))
+    shot_id = _int((post or start).get("shot")) or (shots[0].pk if shots else None)
+    options = forms.media_options(list(selectors.input_media_of_project(project)[:300]), shot_id)
+    posters = {
+        media_id: poster.pk
+        for media_id, poster in posters_of_sources([o["id"] for o in options]).items()
+    }
+    for option in options:
+        option["poster"] = posters.get(option["id"])
+    operation_forms = []
+    for op in operations:
+        if post is not None and op is chosen:
+            values, inputs = forms.raw_values(op, post), forms.parse_inputs(op, post)
+        elif op is chosen:
+            values, inputs = dict(start.get("params") or {}), dict(start.get("inputs") or {})
+        else:
+            values, inputs = {}, {}
+        operation_forms.append(
+            forms.launch_form(
+                op, values=values, inputs=inputs, errors=errors if op is chosen else {},
+                options=options,
+            )
+        )  # fmt: skip
+    source = post or start
+    parent_id = _int(source.get("parent")) or None
+    note_id = _int(source.get("note")) or None
+    parent, note = None, None
+    if parent_id:
+        try:
+            parent, note = rerun.rerun_origin(project=project, parent_id=parent_id, note_id=note_id)
+        except ValidationFailed:
+            parent, note = None, None
+    return {
+        "operation_forms": operation_forms,
+        "chosen_operation": chosen.name if chosen else "",
+        "shots": shots,
+        "chosen_shot": shot_id,
+        "pools": list(selectors.pools_visible()),
+        "chosen_pool": str(source.get("pool") or ""),
+        "priority": _int(source.get("priority"), 50) if source.get("priority") else 50,
+        "characters": list(selectors.characters_of_project(project)),
+        "chosen_character": _int(source.get("character")) or None,
+        "parent_job": parent,
+        "rerun_note": note,
+        "errors": errors,
+        "form_action": reverse("render-job-new", args=[membership.organization.slug, project.pk]),
+    }
 
 
 def _submit_from_form(request: HttpRequest, project: Any) -> Any:
     post = request.POST
+    operation = next(
+        (op for op in selectors.operations_offered() if op.name == post.get("operation")), None
+    )
+    if operation is None:
+        raise ValidationFailed("Choose an operation.", field="operation")
     shot = shots_visible().filter(project=project, pk=_int(post.get("shot"))).first()
     if shot is None:
         raise ValidationFailed("Choose a shot of this project.", field="shot")
-    try:
-        params = json.loads(post.get("params") or "{}")
-    except json.JSONDecodeError as error:
-        raise ValidationFailed(f"Parameters are not valid JSON: {error.msg}.") from error
-    if not isinstance(params, dict):
-        raise ValidationFailed("Parameters must be a JSON object.", field="params")
-    inputs = {}
-    if post.get("source"):
-        inputs[post.get("source_role") or "source"] = _int(post.get("source"))
+    params = forms.parse_params(operation, post)
+    inputs = forms.parse_inputs(operation, post)
     character = None
-    if post.get("character"):
+    if operation.likeness and post.get("character"):
         character = (
             selectors.characters_of_project(project).filter(pk=_int(post.get("character"))).first()
         )
+    parent, note = rerun.rerun_origin(
+        project=project,
+        parent_id=_int(post.get("parent")) or None,
+        note_id=_int(post.get("note")) or None,
+    )
     return submission.job_submit(
         actor=request.user,
         project=project,
         shot=shot,
-        operation=post.get("operation", ""),
+        operation=operation.name,
         params=params,
         inputs=inputs,
         priority=_int(post.get("priority"), 50),
         pool=post.get("pool") or None,
         character=character,
+        parent=parent,
+        note=note,
     )
 
 

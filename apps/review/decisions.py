@@ -14,6 +14,7 @@ from apps.production.models import Version, VersionStatus
 from apps.production.services import version_set_status
 from apps.review import protocol
 from apps.review.events import event_append_to_sessions_showing
+from apps.review.inbox import inbox_decision
 from apps.review.models import Decision, DecisionKind, ReviewSession
 from apps.review.serializers import decision_data
 from apps.review.sessions import require_version_in_open_session
@@ -58,6 +59,7 @@ def decision_create(
             target=record,
             changes={"version": version.pk, "decision": decision},
         )
+        inbox_decision(actor=user, version=version, decision=decision, comment=clean_comment)
         data = decision_data(record)
         event_append_to_sessions_showing(
             version=version,

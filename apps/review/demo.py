@@ -52,7 +52,7 @@ def seed_review_demo(
             project=project,
             title="Ember Falls dailies",
             version_ids=[v.pk for v in versions],
-            participant_ids=[users["staff"].pk] if users.get("staff") else [],
+            participant_ids=[users[k].pk for k in ("staff", "reviewer") if users.get(k)],
         )
         for position, author, frame, text in DEMO_NOTES:
             version = versions[min(position, len(versions) - 1)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.core.events import send_group_event_after_commit
+from apps.core.events import send_group_event_after_commit, send_project_event
 from apps.review.models import ReviewEvent, ReviewSession
 from apps.review.selectors import open_sessions_showing
 from apps.review.serializers import user_data
@@ -61,6 +61,17 @@ def event_append_to_sessions_showing(
     *, version: Any, session: ReviewSession | None, type: str, user: Any, payload: dict[str, Any]
 ) -> None:
     """A change to a version's notes or decisions reaches every open room that shows the
-    version (and the room it was made in), each with its own sequence number."""
+    version (and the room it was made in), each with its own sequence number, and every
+    page following the version's project (the version page), after commit."""
     for session_id in open_sessions_showing(version, session):
         event_append(session_id=session_id, type=type, user=user, payload=payload)
+    send_project_event(
+        version.project_id,
+        {
+            **payload,
+            "type": type,
+            "version": version.pk,
+            "session": session.pk if session is not None else None,
+            "actor": user_data(user) if user is not None else None,
+        },
+    )

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import CheckConstraint, F, Q
 
+from apps.core import ids
 from apps.tenancy.models import TenantModel
 
 
@@ -51,6 +52,8 @@ class ReviewSession(TenantModel):
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The one address of the session for every participant (`/r/<public_id>/`).
+    public_id = models.CharField(max_length=32, unique=True, default=ids.public_id, editable=False)
 
     share_path: ClassVar[str | None] = "project"
 
@@ -256,3 +259,49 @@ class Notification(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user_id}"
+
+
+class GuestLink(TenantModel):
+    """A review link for someone without an account (a director, an agent): one version or
+    one session, until `expires_at` or revocation. Only a SHA-256 of the token is stored;
+    the password (optional) is kept with Django's password hashers. The guest acts through
+    `guest`, an identity that can never sign in and whose label is the guest's email."""
+
+    project = models.ForeignKey("production.Project", on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(
+        "production.Version", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    session = models.ForeignKey(
+        ReviewSession, on_delete=models.CASCADE, null=True, blank=True, related_name="guest_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField()
+    guest = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    password_hash = models.CharField(max_length=128, blank=True)
+    allow_comments = models.BooleanField(default=False)
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    view_count = models.PositiveIntegerField(default=0)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+
+    share_path: ClassVar[str | None] = "project"
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            CheckConstraint(
+                condition=Q(version__isnull=False, session__isnull=True)
+                | Q(version__isnull=True, session__isnull=False),
+                name="guest_link_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"guest link for {self.email}"

@@ -15,9 +15,11 @@ from django.db import transaction
 
 from apps.audit.services import audit_record
 from apps.core.errors import Conflict, Forbidden
+from apps.media.selectors import version_frame_count
 from apps.production.models import Version
 from apps.review import protocol
 from apps.review.events import event_append_to_sessions_showing
+from apps.review.inbox import inbox_mentions, inbox_reply
 from apps.review.models import Note, NoteReply, Notification, Participant, ReviewSession
 from apps.review.selectors import open_sessions_showing
 from apps.review.serializers import note_data, reply_data
@@ -39,7 +41,9 @@ def note_create(
     client_id: str | None = None,
 ) -> Note:
     require(actor, Capability.REVIEW_NOTE)
-    first, last = protocol.clean_range(frame_in, frame_out)
+    first, last = protocol.clean_range(
+        frame_in, frame_out, frame_count=version_frame_count(version)
+    )
     clean_text = protocol.clean_text(text)
     clean_drawing = protocol.clean_drawing(drawing)
     require_version_in_open_session(session, version)
@@ -105,7 +109,9 @@ def note_update(
             locked.drawing = protocol.clean_drawing(changes["drawing"])
         if "frame_in" in changes or "frame_out" in changes:
             locked.frame_in, locked.frame_out = protocol.clean_range(
-                changes.get("frame_in", locked.frame_in), changes.get("frame_out", locked.frame_out)
+                changes.get("frame_in", locked.frame_in),
+                changes.get("frame_out", locked.frame_out),
+                frame_count=version_frame_count(locked.version),
             )
         if "status" in changes:
             locked.status = protocol.clean_note_status(changes["status"])
@@ -149,6 +155,7 @@ def reply_create(
             author=user,
         )
         mentions = _notify_mentions(user, note, clean_text, reply)
+        inbox_reply(author=user, note=note, text=clean_text, already_told=mentions)
         audit_record(
             action="review_reply.create",
             actor=user,
@@ -207,4 +214,5 @@ def _notify_mentions(user: Any, note: Note, text: str, reply: NoteReply | None) 
             reply=reply,
             text=f"{user} mentioned you: {text[:200]}",
         )
+    inbox_mentions(author=user, note=note, text=text, people=people)
     return [p.pk for p in people]

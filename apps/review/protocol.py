@@ -16,7 +16,8 @@ MAX_TEXT = 10_000
 MAX_STROKES = 500
 MAX_POINTS = 5_000
 MAX_CLIENT_ID = 100
-DRAW_TOOLS = frozenset({"pen", "line", "arrow", "rect", "ellipse"})
+DRAW_TOOLS = frozenset({"pen", "line", "arrow", "rect", "ellipse", "text"})
+MAX_LABEL = 200  # characters of a text stroke (a label placed on the image)
 PLAYBACK_FIELDS = ("version", "frame", "playing", "rate", "loop", "compare")
 NOTE_FIELDS = ("text", "drawing", "status", "frame_in", "frame_out")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -98,13 +99,30 @@ def clean_title(title: str) -> str:
     return title
 
 
-def clean_range(frame_in: Any, frame_out: Any) -> tuple[int, int]:
-    """A note's frames: [frame_in, frame_out], a single frame when frame_out is None."""
+# The largest frame index PostgreSQL's integer column holds.
+MAX_FRAME = 2**31 - 1
+
+
+def clean_range(
+    frame_in: Any, frame_out: Any, *, frame_count: int | None = None
+) -> tuple[int, int]:
+    """A note's frames: [frame_in, frame_out], a single frame when frame_out is None.
+    Frames are 0-based indices into the version's media, so with a known `frame_count`
+    the last valid frame is `frame_count - 1`."""
     if frame_out is None:
         frame_out = frame_in
+    last_valid = MAX_FRAME if not frame_count else min(frame_count - 1, MAX_FRAME)
     for value, name in ((frame_in, "frame_in"), (frame_out, "frame_out")):
         if not _whole(value) or value < 0:
             raise ValidationFailed("Frames are whole numbers from 0.", field=name)
+        if value > last_valid:
+            raise ValidationFailed(
+                f"Frame {value} is past the end: this version has {frame_count} frames"
+                f" (0 to {last_valid})."
+                if frame_count
+                else f"Frame {value} is too large (at most {MAX_FRAME}).",
+                field=name,
+            )
     if frame_out < frame_in:
         raise ValidationFailed("The range ends before it starts.", field="frame_out")
     return frame_in, frame_out
@@ -194,7 +212,19 @@ def _clean_stroke(stroke: Any, points_left: int) -> dict[str, Any]:
                 "Points are [x, y] normalised to the image (0..1).", field="drawing"
             )
         clean_points.append([round(float(point[0]), 5), round(float(point[1]), 5)])
-    return {"tool": tool, "color": color.lower(), "width": float(width), "points": clean_points}
+    cleaned = {"tool": tool, "color": color.lower(), "width": float(width), "points": clean_points}
+    if tool == "text":
+        # A label at its first point: {"tool": "text", "text": "...", "points": [[x, y]]}.
+        label = stroke.get("text")
+        if not isinstance(label, str) or not label.strip():
+            raise ValidationFailed("A text stroke needs its text.", field="drawing")
+        if len(label) > MAX_LABEL:
+            raise ValidationFailed(
+                f"Text on a drawing is at most {MAX_LABEL} characters.", field="drawing"
+            )
+        cleaned["text"] = label.strip()
+        cleaned["points"] = clean_points[:1]
+    return cleaned
 
 
 def clean_playback(

@@ -25,8 +25,14 @@ from apps.review.models import (
     ReviewSession,
     SessionState,
 )
-from apps.review.serializers import decision_data, note_data, presence_data, user_data
-from apps.tenancy.models import Membership, Role
+from apps.review.serializers import (
+    decision_data,
+    note_data,
+    notes_lineage,
+    presence_data,
+    user_data,
+)
+from apps.tenancy.models import Membership, ProjectShare, Role
 from apps.tenancy.scope import require_scope, tenant_scope
 from apps.tenancy.selectors import memberships_of_user
 
@@ -236,6 +242,8 @@ def session_data(session: ReviewSession) -> dict[str, Any]:
 def session_snapshot(session: ReviewSession, media_link: Any | None = None) -> dict[str, Any]:
     """Everything a late joiner needs at once: the current state as of `seq`."""
     session.refresh_from_db()
+    notes = list(notes_of_session_playlist(session))
+    lineage = notes_lineage(notes)
     return {
         "session": session_data(session),
         "seq": session.last_seq,
@@ -243,7 +251,7 @@ def session_snapshot(session: ReviewSession, media_link: Any | None = None) -> d
         "playlist": playlist_data(session, media_link),
         "presence": presence_data(session),
         "participants": [user_data(p.user) for p in session.participants.select_related("user")],
-        "notes": [note_data(n, replies=True) for n in notes_of_session_playlist(session)],
+        "notes": [note_data(n, replies=True, lineage=lineage) for n in notes],
         "decisions": [
             decision_data(d)
             for d in Decision.objects.filter(
@@ -251,3 +259,55 @@ def session_snapshot(session: ReviewSession, media_link: Any | None = None) -> d
             ).select_related("actor")
         ],
     }
+
+
+# Preparing sessions from the pages --------------------------------------------------------
+
+
+def invitable_users(session: ReviewSession) -> list[Any]:
+    """Who may be invited to a session: the active members of the partner that owns the
+    project and, while the project is shared with the studio, the studio's reviewers."""
+    users = [
+        m.user
+        for m in Membership.objects.select_related("user").filter(
+            organization_id=session.organization_id
+        )
+    ]
+    shares = list(
+        ProjectShare.objects.filter(project_id=session.project_id, revoked_at__isnull=True)
+    )
+    for share in shares:
+        # The share is the partner's consent to work with the studio: its reviewers are
+        # read from the studio's own scope, and only their names and emails are shown.
+        with tenant_scope(share.grantee_id):
+            users += [
+                m.user
+                for m in Membership.objects.select_related("user").filter(
+                    organization_id=share.grantee_id, role=Role.REVIEWER
+                )
+            ]
+    unique = {u.pk: u for u in users if u.is_active}
+    return sorted(unique.values(), key=lambda u: (u.display_name or u.email).lower())
+
+
+def project_is_shared(project: Any) -> bool:
+    return ProjectShare.objects.filter(project=project, revoked_at__isnull=True).exists()
+
+
+def latest_versions_of_shots(project: Any, shot_ids: list[int]) -> list[Version]:
+    """The newest version of each shot (in the order the shots were given), skipping shots
+    that have none."""
+    latest: dict[int, Version] = {}
+    for version in Version.objects.filter(project=project, shot_id__in=shot_ids).order_by(
+        "shot_id", "number"
+    ):
+        latest[version.shot_id] = version
+    return [latest[s] for s in shot_ids if s in latest]
+
+
+def open_sessions_of_project(project: Any) -> QuerySet[ReviewSession]:
+    return (
+        ReviewSession.objects.filter(project=project)
+        .exclude(state=SessionState.ENDED)
+        .order_by("-created_at")
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.render.models import Job
 from apps.review.models import Decision, Note, NoteReply, ReviewSession
 
 
@@ -23,7 +24,44 @@ def reply_data(reply: NoteReply) -> dict[str, Any]:
     }
 
 
-def note_data(note: Note, *, replies: bool = False) -> dict[str, Any]:
+def notes_lineage(notes: list[Note]) -> dict[int, dict[str, Any]]:
+    """For each note: the render job that made its version (`source_job`, or None for an
+    upload; a re-run starts from it) and the re-runs the note asked for (`reruns`: job,
+    version and label once the result exists). Two queries for any number of notes."""
+    version_ids = {n.version_id for n in notes}
+    made_by = dict(
+        Job.objects.filter(version_id__in=version_ids)
+        .order_by("submitted_at", "pk")
+        .values_list("version_id", "pk")
+    )
+    asked: dict[int, list[dict[str, Any]]] = {}
+    for job in (
+        Job.objects.filter(note_id__in=[n.pk for n in notes])
+        .select_related("version")
+        .order_by("submitted_at", "pk")
+    ):
+        asked.setdefault(job.note_id or 0, []).append(
+            {
+                "job": job.pk,
+                "state": job.state,
+                "version": job.version_id,
+                "label": job.version.label if job.version is not None else None,
+            }
+        )
+    return {
+        n.pk: {"source_job": made_by.get(n.version_id), "reruns": asked.get(n.pk, [])}
+        for n in notes
+    }
+
+
+def note_data(
+    note: Note, *, replies: bool = False, lineage: dict[int, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A note as every reader sees it; `lineage` (from `notes_lineage`, for a batch) saves
+    the two lookups per note."""
+    links = (lineage if lineage is not None else notes_lineage([note])).get(
+        note.pk, {"source_job": None, "reruns": []}
+    )
     data: dict[str, Any] = {
         "id": note.pk,
         "session": note.session_id,
@@ -37,6 +75,8 @@ def note_data(note: Note, *, replies: bool = False) -> dict[str, Any]:
         "author": user_data(note.author),
         "created_at": note.created_at.isoformat(),
         "updated_at": note.updated_at.isoformat(),
+        "project": note.project_id,
+        **links,
     }
     if replies:
         data["replies"] = [reply_data(r) for r in note.replies.all()]

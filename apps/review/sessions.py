@@ -23,7 +23,14 @@ from apps.core.errors import Conflict, Forbidden, ValidationFailed
 from apps.production.models import Project, Version
 from apps.review import protocol
 from apps.review.events import event_append
-from apps.review.models import Participant, PlaylistItem, Presence, ReviewSession, SessionState
+from apps.review.models import (
+    CompareMode,
+    Participant,
+    PlaylistItem,
+    Presence,
+    ReviewSession,
+    SessionState,
+)
 from apps.review.serializers import presence_data, user_data
 from apps.tenancy.models import Membership
 from apps.tenancy.policy import Capability, require
@@ -309,3 +316,87 @@ def ticket_user_id(ticket: str, session_id: int) -> int | None:
         return None
     user_id = data.get("u")
     return user_id if isinstance(user_id, int) else None
+
+
+# Re-runs ----------------------------------------------------------------------------------
+
+
+def playlist_place_beside(
+    *, anchor: Version, version: Version, user: Any | None = None
+) -> list[int]:
+    """A re-run's result joins every open session that shows `anchor` (its parent
+    version), right after it in the playlist. A system write (render intake): audited and
+    sent to the rooms as `playlist.changed`, with the pair to compare. A room that was on
+    the parent switches to the result, at the same frame, side by side with the parent
+    (`_show_beside`). Returns the ids of the sessions it joined."""
+    joined: list[int] = []
+    session_ids = (
+        PlaylistItem.objects.filter(version=anchor)
+        .exclude(session__state=SessionState.ENDED)
+        .values_list("session_id", flat=True)
+    )
+    for session_id in sorted(set(session_ids)):
+        with transaction.atomic():
+            session = ReviewSession.objects.select_for_update().get(pk=session_id)
+            ordered = list(
+                PlaylistItem.objects.filter(session=session)
+                .order_by("position")
+                .values_list("version_id", flat=True)
+            )
+            if version.pk in ordered or anchor.pk not in ordered:
+                continue
+            ordered.insert(ordered.index(anchor.pk) + 1, version.pk)
+            items = {i.version_id: i for i in PlaylistItem.objects.filter(session=session)}
+            offset = len(ordered) + 1000  # two passes: positions are unique per session
+            for position, version_id in enumerate(ordered):
+                if version_id in items:
+                    items[version_id].position = position + offset
+                    items[version_id].save(update_fields=["position"])
+            for position, version_id in enumerate(ordered):
+                if version_id in items:
+                    items[version_id].position = position
+                    items[version_id].save(update_fields=["position"])
+                else:
+                    PlaylistItem.objects.create(
+                        organization_id=session.organization_id,
+                        project_id=session.project_id,
+                        session=session,
+                        version=version,
+                        position=position,
+                    )
+            audit_record(
+                action="review_session.playlist",
+                actor=user,
+                target=session,
+                changes={"added": [version.pk], "beside": anchor.pk, "playlist": ordered},
+            )
+            event_append(
+                session_id=session.pk,
+                type="playlist.changed",
+                user=user,
+                payload={"versions": ordered, "added": version.pk, "compare_with": anchor.pk},
+            )
+            _show_beside(session=session, anchor=anchor, version=version, user=user)
+        joined.append(session_id)
+    return joined
+
+
+def _show_beside(*, session: ReviewSession, anchor: Version, version: Version, user: Any) -> None:
+    """The room on `anchor` (or on nothing yet) moves to `version` at the same frame,
+    paused, compared side by side with `anchor`; a room showing another version stays
+    where the presenter put it (the new version waits on the playlist)."""
+    before = dict(session.playback or {})
+    if before and before.get("version") != anchor.pk:
+        return
+    state = {**protocol.initial_playback(version.pk), **before}
+    state.update(
+        version=version.pk,
+        playing=False,
+        loop=None,
+        compare={"mode": CompareMode.SIDE_BY_SIDE, "version": anchor.pk, "wipe": 0.5},
+    )
+    session.playback = state
+    session.save(update_fields=["playback"])
+    event_append(
+        session_id=session.pk, type="playback.seek", user=user, payload={"playback": state}
+    )

@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 
 from apps.core.consumers import BacklotConsumer
 from apps.core.errors import NotFound
-from apps.core.events import organization_group
+from apps.core.events import inbox_group, organization_group
 from apps.tenancy.selectors import access_membership_by_slug
 
 CLOSE_NOT_FOUND = 4404
@@ -42,12 +42,16 @@ class OrganizationEventsConsumer(BacklotConsumer):
             organization_group(self.organization_id), self.channel_name
         )
         await self.join_user_group()
+        # The person's inbox (unread count) follows them on every organization socket.
+        await self.channel_layer.group_add(inbox_group(user.pk), self.channel_name)
         await self.accept()
         await self.send(
             json.dumps({"type": "hello", "organization": self.scope["url_route"]["kwargs"]["org"]})
         )
 
     async def disconnect(self, code: int) -> None:
+        if self.user_id is not None:
+            await self.channel_layer.group_discard(inbox_group(self.user_id), self.channel_name)
         await self.leave_user_group()
         if self.organization_id is not None:
             await self.channel_layer.group_discard(
@@ -67,4 +71,7 @@ class OrganizationEventsConsumer(BacklotConsumer):
         await self.send(json.dumps({"type": "pong"}))
 
     async def org_event(self, event: dict[str, Any]) -> None:
+        await self.send(json.dumps(event["event"]))
+
+    async def inbox_event(self, event: dict[str, Any]) -> None:
         await self.send(json.dumps(event["event"]))

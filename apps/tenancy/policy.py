@@ -25,6 +25,7 @@ class Capability(StrEnum):
     REVIEW_NOTE = "review.note"
     REVIEW_DECIDE = "review.decide"
     REVIEW_RUN_SESSION = "review.run_session"  # create, present, end sessions
+    REVIEW_SHARE_GUEST_LINK = "review.share_guest_link"  # links for people without an account
     AUDIT_READ = "audit.read"
     BETA_ACCOUNT = "beta.account"  # the partner's invitations, agreements, quota
     FEEDBACK_SEND = "feedback.send"
@@ -49,6 +50,7 @@ POLICY: dict[Capability, frozenset[Role]] = {
     Capability.REVIEW_NOTE: _NOT_VIEWERS,
     Capability.REVIEW_DECIDE: frozenset({Role.OWNER, Role.PRODUCER, Role.REVIEWER}),
     Capability.REVIEW_RUN_SESSION: frozenset({Role.OWNER, Role.PRODUCER, Role.REVIEWER}),
+    Capability.REVIEW_SHARE_GUEST_LINK: _PARTNER_LEADS,
     Capability.AUDIT_READ: frozenset({Role.OWNER, Role.BETA_ADMIN}),
     Capability.BETA_ACCOUNT: _OWNER,
     Capability.FEEDBACK_SEND: _EVERYONE,
@@ -68,6 +70,7 @@ _WHAT: dict[Capability, str] = {
     Capability.REVIEW_NOTE: "write notes",
     Capability.REVIEW_DECIDE: "approve or request changes",
     Capability.REVIEW_RUN_SESSION: "run review sessions",
+    Capability.REVIEW_SHARE_GUEST_LINK: "share review links with guests",
     Capability.AUDIT_READ: "read the audit log",
     Capability.BETA_ACCOUNT: "manage the beta account",
     Capability.FEEDBACK_SEND: "send feedback",

@@ -55,3 +55,16 @@ def studio_organization(slug: str | None = None) -> Organization | None:
     if slug:
         studios = studios.filter(slug=slug)
     return studios.order_by("pk").first()
+
+
+def access_member_by_id(membership_id: int) -> Membership:
+    """A membership of the current organization; another organization's looks missing."""
+    scope = require_scope()
+    member = (
+        Membership.objects.select_related("user", "organization")
+        .filter(pk=membership_id, organization_id=scope.organization_id)
+        .first()
+    )
+    if member is None:
+        raise NotFound("This person is not a member of your organization.")
+    return member

@@ -8,7 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from apps.accounts.models import ApiToken
 from apps.audit.services import audit_record
+from apps.core.consumers import disconnect_user_sockets
 from apps.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from apps.core.events import send_organization_event
 from apps.tenancy.models import (
@@ -20,7 +22,9 @@ from apps.tenancy.models import (
     ProjectShare,
     Role,
 )
+from apps.tenancy.policy import Capability, require
 from apps.tenancy.scope import require_scope, tenant_scope
+from apps.tenancy.selectors import memberships_of_user
 
 
 def organization_create(*, name: str, kind: str, actor: Any | None, slug: str = "") -> Organization:
@@ -116,3 +120,100 @@ __all__ = [
     "project_share_create",
     "project_share_revoke",
 ]
+
+
+# --- Team management (owner only) -----------------------------------------------------------
+
+
+def _lock_member(actor: Membership, member: Membership) -> Membership:
+    """The member row locked, in the actor's organization; the last owner is protected."""
+    require(actor, Capability.ORGANIZATION_MANAGE)
+    locked = (
+        Membership.objects.select_for_update()
+        .select_related("user", "organization")
+        .filter(pk=member.pk, organization_id=actor.organization_id)
+        .first()
+    )
+    if locked is None:
+        raise NotFound("This person is not a member of your organization.")
+    return locked
+
+
+def _other_owners(member: Membership) -> int:
+    return (
+        Membership.objects.filter(organization_id=member.organization_id, role=Role.OWNER)
+        .exclude(pk=member.pk)
+        .count()
+    )
+
+
+def membership_change_role(*, actor: Membership, member: Membership, role: str) -> Membership:
+    """Give a member another role. Their open sockets of the organization close at once
+    (they reconnect with the new role); the organization keeps at least one owner."""
+    locked_actor_org = actor.organization
+    allowed = STUDIO_ROLES if locked_actor_org.is_studio else PARTNER_ROLES
+    if role not in allowed:
+        raise ValidationFailed(
+            f"Role {role!r} does not exist in a {locked_actor_org.get_kind_display().lower()}.",
+            field="role",
+        )
+    with transaction.atomic():
+        locked = _lock_member(actor, member)
+        before = locked.role
+        if before == role:
+            return locked
+        if before == Role.OWNER and not _other_owners(locked):
+            raise Conflict(
+                f"{locked.user.email} is the only owner of {locked.organization.name}."
+                " Make someone else owner first.",
+                field="role",
+            )
+        locked.role = role
+        locked.save(update_fields=["role"])
+        audit_record(
+            action="membership.role_change",
+            actor=actor.user,
+            target=locked,
+            changes={"user": locked.user.email, "role": [before, role]},
+        )
+        label = dict(Role.choices).get(role, role)
+        disconnect_user_sockets(
+            locked.user_id,
+            f"Your role in {locked.organization.name} is now {label}. Reload the page.",
+        )
+    return locked
+
+
+def membership_remove(*, actor: Membership, member: Membership) -> None:
+    """Take someone out of the organization. What they made stays (it belongs to the
+    organization); their access ends at once: their open sockets close, and, when this was
+    their last organization, their API tokens are revoked (a token only ever reaches the
+    organizations its user is a member of, so it no longer reaches this one either way)."""
+    with transaction.atomic():
+        locked = _lock_member(actor, member)
+        if locked.pk == actor.pk:
+            raise Conflict("You cannot remove yourself. Ask another owner to do it.")
+        if locked.role == Role.OWNER and not _other_owners(locked):
+            raise Conflict(f"{locked.user.email} is the only owner; they cannot be removed.")
+        user = locked.user
+        organization = locked.organization
+        audit_record(
+            action="membership.remove",
+            actor=actor.user,
+            target=locked,
+            changes={"user": user.email, "role": locked.role},
+        )
+        locked.delete()
+        revoked = 0
+        if not [m for m in memberships_of_user(user) if m.organization_id != organization.pk]:
+            revoked = ApiToken.objects.filter(user_id=user.pk, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
+        if revoked:
+            audit_record(
+                action="api_token.revoke_all",
+                actor=actor.user,
+                target=user,
+                changes={"reason": "membership.remove", "count": revoked},
+            )
+        disconnect_user_sockets(user.pk, f"You were removed from {organization.name}.")

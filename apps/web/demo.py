@@ -7,11 +7,16 @@ from typing import Any
 
 from apps.accounts.models import User
 from apps.media.demo import seed_demo_media
-from apps.production.demo import DEMO_PASSWORD, DemoResult, seed_demo_production
+from apps.production.demo import (
+    DEMO_PASSWORD,
+    DEMO_REVIEWER_TOTP_SECRET,
+    DemoResult,
+    seed_demo_production,
+)
 from apps.review.demo import seed_review_demo
 from apps.tenancy.scope import tenant_scope
 
-__all__ = ["DEMO_PASSWORD", "seed_demo"]
+__all__ = ["DEMO_PASSWORD", "DEMO_REVIEWER_TOTP_SECRET", "seed_demo"]
 
 
 def seed_demo(*, log: Any = print) -> DemoResult:
@@ -23,6 +28,7 @@ def seed_demo(*, log: Any = print) -> DemoResult:
     users = {
         "producer": result.producer,
         "staff": result.staff,
+        "reviewer": result.reviewer,
         "sam": User.objects.get(email="sam@northlight.example"),
         "ines": User.objects.get(email="ines@northlight.example"),
     }

@@ -11,12 +11,16 @@ from django.shortcuts import render
 from apps.core.colorspace import color_space_names
 from apps.core.errors import NotFound
 from apps.media.pipeline import viewer_proxy_request
-from apps.media.selectors import posters_of_versions, version_media, viewer_proxy_of
+from apps.media.selectors import version_media, viewer_proxy_of
 from apps.production import selectors
-from apps.production.models import Project, Version
+from apps.production.models import Project
+from apps.review.version_state import review_state, versions_with_review_state
 from apps.tenancy.models import Membership
 from apps.tenancy.policy import Capability, can
 from apps.tenancy.web import organization_page
+from apps.web.shot_list import SORTS, parse_filters, shot_groups, status_choices
+from apps.web.version_outputs import version_outputs_context
+from apps.web.version_review import version_review_context
 
 
 def _can_upload(membership: Membership, project: Project) -> bool:
@@ -26,48 +30,29 @@ def _can_upload(membership: Membership, project: Project) -> bool:
     )
 
 
-def _latest_versions(shot_ids: list[int]) -> dict[int, Version]:
-    latest: dict[int, Version] = {}
-    for version in Version.objects.filter(shot_id__in=shot_ids).order_by("shot_id", "number"):
-        latest[version.shot_id] = version
-    return latest
-
-
 @organization_page
 def project_page(request: HttpRequest, membership: Membership, project_id: int) -> HttpResponse:
     project = selectors.access_project_by_id(project_id)
-    sequences = []
-    shot_ids: list[int] = []
-    for sequence in selectors.sequences_of_project(project):
-        shots = list(sequence.shots.order_by("code"))
-        shot_ids += [shot.pk for shot in shots]
-        sequences.append((sequence, shots))
-    latest = _latest_versions(shot_ids)
-    posters = posters_of_versions([v.pk for v in latest.values()])
-    rows = [
-        (
-            sequence,
-            [
-                (
-                    shot,
-                    latest.get(shot.pk),
-                    posters.get(latest[shot.pk].pk) if shot.pk in latest else None,
-                )
-                for shot in shots
-            ],
-        )
-        for sequence, shots in sequences
-    ]
+    sequences = list(selectors.sequences_of_project(project))
+    filters = parse_filters(request.GET, sequences)
+    groups = shot_groups(project, filters, sequences)
     return render(
         request,
         "production/project.html",
         {
             "membership": membership,
             "project": project,
-            "sequences": rows,
+            "sequences": sequences,
+            "groups": groups,
+            "shown_count": sum(len(rows) for _, rows in groups),
+            "filters": filters,
+            "status_choices": status_choices(),
+            "sort_choices": list(SORTS.items()),
             "shared_in": project.organization_id != membership.organization_id,
             "can_upload": _can_upload(membership, project),
         },
+        # A filter value that makes no sense is refused (named next to its field).
+        status=400 if filters.errors else 200,
     )
 
 
@@ -79,8 +64,10 @@ def shot_page(
     shot = selectors.access_shot_by_id(shot_id)
     if shot.project_id != project.pk:
         raise NotFound("Shot not found.")
-    versions = list(selectors.versions_of_shot(shot).select_related("created_by"))
-    stack = [(version, version_media(version)) for version in versions]
+    versions = list(
+        versions_with_review_state(selectors.versions_of_shot(shot).select_related("created_by"))
+    )
+    stack = [(version, version_media(version), review_state(version)) for version in versions]
     return render(
         request,
         "production/shot.html",
@@ -134,7 +121,13 @@ def version_page(
             # The page's feedback control is about this version.
             "feedback_subject_type": "version",
             "feedback_subject_id": version.pk,
-            "can_download": can_download and source is not None and source.state == "ready",
+            # An image sequence is many objects under a prefix: no one-file download yet.
+            "can_download": can_download
+            and source is not None
+            and source.state == "ready"
+            and not source.storage_key.endswith("/"),
             "shared_in": project.organization_id != membership.organization_id,
+            **version_review_context(version, membership),
+            **version_outputs_context(version, membership, project),
         },
     )

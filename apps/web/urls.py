@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.web import health, production_pages, views
+from apps.web import character_pages, health, links, production_pages, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,6 +21,17 @@ urlpatterns = [
         production_pages.version_page,
         name="version-page",
     ),
+    path(
+        "projects/<slug:org>/<int:project_id>/characters/",
+        character_pages.characters_page,
+        name="characters-page",
+    ),
+    path(
+        "projects/<slug:org>/<int:project_id>/characters/<int:character_id>/",
+        character_pages.character_page,
+        name="character-page",
+    ),
+    path("r/<str:public_id>/", links.public_link, name="public-link"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),

@@ -1,4 +1,5 @@
-"""Helpers shared by the operations: parameter checks, colour-managed reading and writing."""
+"""Helpers shared by the operations: common parameter declarations, colour-managed reading
+and writing."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gpu_workers import color, frames
-from gpu_workers.registry import InvalidParameters, OperationContext, OutputFile
+from gpu_workers.registry import InvalidParameters, OperationContext, OutputFile, Param
 
 if TYPE_CHECKING:
     import torch
@@ -15,85 +16,46 @@ if TYPE_CHECKING:
     from gpu_workers.device import DevicePolicy
 
 
-def number(params: Mapping[str, Any], key: str, default: float, low: float, high: float) -> float:
-    value = params.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidParameters(f"{key} must be a number")
-    if not low <= float(value) <= high:
-        raise InvalidParameters(f"{key} must be between {low:g} and {high:g} (got {value})")
-    return float(value)
+def colorspace_param(
+    name: str = "colorspace", of: str = "the source", *, advanced: bool = True
+) -> Param:
+    """The colour space an input is in; automatic (from the file) unless given."""
+    return Param(
+        name,
+        "choice",
+        f"Colour space of {of}",
+        help=f"How to read {of}: automatic uses the file's own tags (EXR: ACEScg, movies"
+        " and stills: sRGB / Rec.709).",
+        choices=color.colorspace_names,
+        optional=True,
+        advanced=advanced,
+        normalise=color.check_colorspace,
+    )
 
 
-def integer(params: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
-    value = params.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidParameters(f"{key} must be a whole number")
-    if not low <= value <= high:
-        raise InvalidParameters(f"{key} must be between {low} and {high} (got {value})")
-    return int(value)
+def output_format_param() -> Param:
+    return Param(
+        "output_format",
+        "choice",
+        "Output format",
+        help="EXR (half float, scene-linear), ProRes 4444 or H.264; automatic keeps the"
+        " source's kind (EXR for EXR, ProRes for movies).",
+        choices=frames.OUTPUT_FORMATS,
+        optional=True,
+        advanced=True,
+    )
 
 
-def choice(params: Mapping[str, Any], key: str, options: tuple[str, ...], default: str) -> str:
-    value = params.get(key, default)
-    if value not in options:
-        raise InvalidParameters(f"{key} must be one of {', '.join(options)} (got {value!r})")
-    return str(value)
-
-
-def flag(params: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = params.get(key, default)
-    if not isinstance(value, bool):
-        raise InvalidParameters(f"{key} must be true or false")
-    return value
-
-
-def rgb(params: Mapping[str, Any], key: str) -> list[float] | None:
-    value = params.get(key)
-    if value is None:
-        return None
-    if (
-        not isinstance(value, list | tuple)
-        or len(value) != 3
-        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-    ):
-        raise InvalidParameters(f"{key} must be three numbers [r, g, b]")
-    return [float(v) for v in value]
-
-
-def colorspace(params: Mapping[str, Any], key: str = "colorspace") -> str | None:
-    value = params.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidParameters(f"{key} must be a colour space name")
-    try:
-        return color.check_colorspace(value)
-    except ValueError as error:
-        raise InvalidParameters(str(error)) from None
-
-
-def output_format(params: Mapping[str, Any]) -> str | None:
-    value = params.get("output_format")
-    if value is None:
-        return None
-    return choice(params, "output_format", frames.OUTPUT_FORMATS, "exr")
-
-
-def roi(params: Mapping[str, Any], key: str = "roi") -> list[float] | None:
+def roi_param(name: str = "roi", label: str = "Region of interest", of: str = "source") -> Param:
     """A region as [x, y, width, height] in fractions of the frame (0..1)."""
-    value = params.get(key)
-    if value is None:
-        return None
-    if (
-        not isinstance(value, list | tuple)
-        or len(value) != 4
-        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-    ):
-        raise InvalidParameters(f"{key} must be [x, y, width, height] as fractions of the frame")
-    x, y, w, h = (float(v) for v in value)
-    if not (0 <= x < 1 and 0 <= y < 1 and 0 < w <= 1 - x + 1e-9 and 0 < h <= 1 - y + 1e-9):
-        raise InvalidParameters(f"{key} must lie inside the frame (fractions between 0 and 1)")
-    return [x, y, w, h]
+    return Param(
+        name,
+        "region",
+        label,
+        help=f"Only the pixels inside this box of the {of} are measured; empty: the whole frame.",
+        optional=True,
+        region_of=of,
+    )
 
 
 def crop_roi(frame: torch.Tensor, region: list[float] | None) -> torch.Tensor:
@@ -122,7 +84,8 @@ def open_input(context: OperationContext, role: str) -> frames.FrameReader:
 
 
 def source_space(params: Mapping[str, Any], info: frames.FrameInfo, key: str = "colorspace") -> str:
-    return colorspace(params, key) or info.colorspace
+    """The validated colour space parameter, or the file's own."""
+    return str(params.get(key) or info.colorspace)
 
 
 def to_working(

@@ -28,11 +28,14 @@ import numpy as np
 from gpu_workers import color, frames
 from gpu_workers.ops import _common
 from gpu_workers.registry import (
+    InputRole,
     InvalidParameters,
     Operation,
     OperationContext,
     OperationResult,
     OutputFile,
+    Param,
+    ParamSpec,
     register,
 )
 
@@ -41,15 +44,68 @@ EMBEDDING_SIZE = 128
 DETECT_SIDE = 1280  # frames are checked at most this large (the detector's own working size)
 
 
+SPEC = ParamSpec(
+    params=(
+        Param(
+            "threshold",
+            "number",
+            "Similarity threshold",
+            help="Faces less similar than this to every reference are flagged off-model"
+            " (cosine similarity; 0.40 is balanced).",
+            default=DEFAULT_THRESHOLD,
+            minimum=0.05,
+            maximum=0.95,
+            step=0.01,
+        ),
+        Param(
+            "every_nth",
+            "integer",
+            "Check every nth frame",
+            help="1 checks every frame; higher is faster on long shots.",
+            default=1,
+            minimum=1,
+            maximum=1000,
+            unit="frames",
+        ),
+        Param(
+            "min_face_size",
+            "integer",
+            "Smallest face",
+            help="Faces smaller than this are ignored.",
+            default=32,
+            minimum=8,
+            maximum=4096,
+            unit="px",
+            advanced=True,
+        ),
+        Param(
+            "detection_confidence",
+            "number",
+            "Detection confidence",
+            help="How sure the face detector must be.",
+            default=0.6,
+            minimum=0.1,
+            maximum=0.99,
+            step=0.01,
+            advanced=True,
+        ),
+        Param(
+            "max_thumbnails",
+            "integer",
+            "Thumbnails in the report",
+            help="Thumbnails of off-model faces kept in the report.",
+            default=24,
+            minimum=0,
+            maximum=500,
+            advanced=True,
+        ),
+        _common.colorspace_param(),
+    )
+)
+
+
 def validate(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "threshold": _common.number(params, "threshold", DEFAULT_THRESHOLD, 0.05, 0.95),
-        "every_nth": _common.integer(params, "every_nth", 1, 1, 1000),
-        "min_face_size": _common.integer(params, "min_face_size", 32, 8, 4096),
-        "detection_confidence": _common.number(params, "detection_confidence", 0.6, 0.1, 0.99),
-        "max_thumbnails": _common.integer(params, "max_thumbnails", 24, 0, 500),
-        "colorspace": _common.colorspace(params, "colorspace"),
-    }
+    return OPERATION.validate(params)
 
 
 class ModelsMissing(RuntimeError):
@@ -363,13 +419,24 @@ def _display(
     return frames.to_host(converted[0])[:, :, :3], scale
 
 
-register(
+OPERATION = register(
     Operation(
         name="character_consistency",
         title="Character consistency check",
+        description="Checks that the character in every frame of the shot is the person of"
+        " the reference stills, and reports the off-model frames.",
         run=run,
-        validate=validate,
-        input_roles=("source", "references"),
+        spec=SPEC,
+        inputs=(
+            InputRole("source", "Shot to check", help="The plate or render to check."),
+            InputRole(
+                "references",
+                "Reference stills",
+                accepts=("reference", "plate", "element"),
+                help="Stills of the character (an image or an image sequence).",
+                many=True,
+            ),
+        ),
         likeness=True,
         gpu_seconds_per_frame=0.03,
     )

@@ -21,29 +21,62 @@ from gpu_workers import color, frames
 from gpu_workers.device import frames_per_batch
 from gpu_workers.ops import _common
 from gpu_workers.registry import (
-    InvalidParameters,
+    InputRole,
     Operation,
     OperationContext,
     OperationResult,
     OutputFile,
+    Param,
+    ParamSpec,
     register,
 )
 
 EPSILON = 1e-6
 
 
+SPEC = ParamSpec(
+    params=(
+        Param(
+            "window",
+            "integer",
+            "Smoothing window",
+            help="Frames the exposure is averaged over (odd, centred on each frame): longer"
+            " removes slower flicker.",
+            default=9,
+            minimum=3,
+            maximum=301,
+            step=2,
+            unit="frames",
+            odd=True,
+        ),
+        Param(
+            "mode",
+            "choice",
+            "Measure",
+            help="luma: one gain per frame; rgb: one gain per channel (also fixes colour flicker).",
+            default="luma",
+            choices=("luma", "rgb"),
+        ),
+        Param(
+            "max_gain",
+            "number",
+            "Maximum gain",
+            help="No frame is brightened or darkened by more than this factor.",
+            default=2.0,
+            minimum=1.0,
+            maximum=16.0,
+            step=0.1,
+            unit="×",
+        ),
+        _common.roi_param("roi", "Region measured", "source"),
+        _common.colorspace_param(),
+        _common.output_format_param(),
+    )
+)
+
+
 def validate(params: Mapping[str, Any]) -> dict[str, Any]:
-    window = _common.integer(params, "window", 9, 3, 301)
-    if window % 2 == 0:
-        raise InvalidParameters("window must be an odd number of frames (3, 5, 7...)")
-    return {
-        "window": window,
-        "mode": _common.choice(params, "mode", ("luma", "rgb"), "luma"),
-        "max_gain": _common.number(params, "max_gain", 2.0, 1.0, 16.0),
-        "roi": _common.roi(params, "roi"),
-        "colorspace": _common.colorspace(params),
-        "output_format": _common.output_format(params),
-    }
+    return OPERATION.validate(params)
 
 
 def smooth_log_series(values: np.ndarray, window: int) -> np.ndarray:
@@ -164,13 +197,15 @@ def run(context: OperationContext) -> OperationResult:
     )
 
 
-register(
+OPERATION = register(
     Operation(
         name="deflicker",
         title="Deflicker",
+        description="Evens out frame-to-frame exposure flicker while keeping real fades and"
+        " exposure ramps.",
         run=run,
-        validate=validate,
-        input_roles=("source",),
+        spec=SPEC,
+        inputs=(InputRole("source", "Shot", help="The flickering plate or render."),),
         gpu_seconds_per_frame=0.005,
     )
 )

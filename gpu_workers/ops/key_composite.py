@@ -24,38 +24,134 @@ from gpu_workers.device import frames_per_batch, maybe_compile
 from gpu_workers.ops import _common
 from gpu_workers.ops._transfer import ColorMatch, PixelStats, stats_in_space
 from gpu_workers.registry import (
+    InputRole,
     InvalidParameters,
     Operation,
     OperationContext,
     OperationResult,
     OutputFile,
+    Param,
+    ParamSpec,
     register,
 )
 
 SCREENS = ("green", "blue")
 
 
+def _check(params: dict[str, Any]) -> dict[str, Any]:
+    if params["white_point"] <= params["black_point"]:
+        raise InvalidParameters("white_point must be above black_point", field="white_point")
+    return params
+
+
+def _fraction(
+    name: str,
+    label: str,
+    default: float,
+    help: str,
+    *,
+    minimum: float = 0.0,
+    maximum: float = 1.0,
+    advanced: bool = False,
+) -> Param:
+    return Param(
+        name, "number", label, help=help, default=default, minimum=minimum, maximum=maximum,
+        step=0.01, advanced=advanced,
+    )  # fmt: skip
+
+
+SPEC = ParamSpec(
+    params=(
+        Param(
+            "screen",
+            "choice",
+            "Screen",
+            help="The colour of the backing the foreground was shot against.",
+            default="green",
+            choices=SCREENS,
+        ),
+        Param(
+            "screen_color",
+            "color",
+            "Screen colour",
+            help="Pick the backing's colour; automatic estimates it from the first frame"
+            " (ignored when a clean plate is given).",
+            optional=True,
+        ),
+        _fraction(
+            "despill",
+            "Despill",
+            1.0,
+            "How much of the screen's colour spill is removed from the subject.",
+        ),
+        Param(
+            "edge_softness",
+            "number",
+            "Edge softness",
+            help="Gaussian blur of the matte.",
+            default=0.0,
+            minimum=0.0,
+            maximum=50.0,
+            step=0.5,
+            unit="px",
+        ),
+        _fraction(
+            "black_point",
+            "Matte black point",
+            0.0,
+            "Matte values below this become fully transparent.",
+            maximum=0.99,
+        ),
+        _fraction(
+            "white_point",
+            "Matte white point",
+            1.0,
+            "Matte values above this become fully opaque.",
+            minimum=0.01,
+        ),
+        Param(
+            "matte_gain",
+            "number",
+            "Matte gain",
+            help="Scales the colour difference: higher pulls a harder matte.",
+            default=1.0,
+            minimum=0.1,
+            maximum=10.0,
+            step=0.1,
+            advanced=True,
+        ),
+        _fraction(
+            "red_weight",
+            "Red weight",
+            0.5,
+            "Weight of red against the third channel in the colour difference.",
+            advanced=True,
+        ),
+        Param(
+            "screen_subtraction",
+            "boolean",
+            "Screen subtraction",
+            help="Remove the screen's contribution at soft edges (unmixes hair and motion blur).",
+            default=True,
+        ),
+        Param(
+            "match_color",
+            "boolean",
+            "Match the element to the plate",
+            help="Colour-match the keyed foreground to the background before the merge.",
+            default=False,
+        ),
+        _fraction("match_strength", "Match strength", 0.6, "How far the colour match goes."),
+        _common.colorspace_param("colorspace", "the foreground"),
+        _common.colorspace_param("background_colorspace", "the background"),
+        _common.output_format_param(),
+    ),
+    check=_check,
+)
+
+
 def validate(params: Mapping[str, Any]) -> dict[str, Any]:
-    black = _common.number(params, "black_point", 0.0, 0.0, 0.99)
-    white = _common.number(params, "white_point", 1.0, 0.01, 1.0)
-    if white <= black:
-        raise InvalidParameters("white_point must be above black_point")
-    return {
-        "screen": _common.choice(params, "screen", SCREENS, "green"),
-        "screen_color": _common.rgb(params, "screen_color"),
-        "red_weight": _common.number(params, "red_weight", 0.5, 0.0, 1.0),
-        "matte_gain": _common.number(params, "matte_gain", 1.0, 0.1, 10.0),
-        "black_point": black,
-        "white_point": white,
-        "edge_softness": _common.number(params, "edge_softness", 0.0, 0.0, 50.0),
-        "despill": _common.number(params, "despill", 1.0, 0.0, 1.0),
-        "screen_subtraction": _common.flag(params, "screen_subtraction", True),
-        "match_color": _common.flag(params, "match_color", False),
-        "match_strength": _common.number(params, "match_strength", 0.6, 0.0, 1.0),
-        "colorspace": _common.colorspace(params, "colorspace"),
-        "background_colorspace": _common.colorspace(params, "background_colorspace"),
-        "output_format": _common.output_format(params),
-    }
+    return OPERATION.validate(params)
 
 
 def _channels(screen: str) -> tuple[int, int, int]:
@@ -274,13 +370,33 @@ def run(context: OperationContext) -> OperationResult:
     )
 
 
-register(
+OPERATION = register(
     Operation(
         name="key_composite",
         title="Key and composite",
+        description="Pulls a green or blue screen key from the foreground, despills it and"
+        " merges it over the background plate; the matte is an output too.",
         run=run,
-        validate=validate,
-        input_roles=("foreground", "background"),
+        spec=SPEC,
+        inputs=(
+            InputRole(
+                "foreground",
+                "Foreground (screen)",
+                accepts=("plate", "element", "render"),
+                help="The element shot against a green or blue screen.",
+            ),
+            InputRole(
+                "background",
+                "Background plate",
+                help="The plate the element goes over; the result has its size and length.",
+            ),
+            InputRole(
+                "clean_plate",
+                "Clean plate",
+                required=False,
+                help="The screen without the subject, for an uneven screen (optional).",
+            ),
+        ),
         gpu_seconds_per_frame=0.02,
     )
 )

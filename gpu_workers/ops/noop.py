@@ -7,35 +7,51 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Mapping
-from typing import Any
 
 from gpu_workers.registry import (
-    InvalidParameters,
+    InputRole,
     Operation,
     OperationContext,
     OperationResult,
     OutputFile,
+    Param,
+    ParamSpec,
     register,
 )
 
 MAX_SECONDS = 3600.0
 
-
-def validate(params: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(params) - {"seconds", "steps", "write_report"}
-    if unknown:
-        raise InvalidParameters(f"noop does not take {', '.join(sorted(unknown))}")
-    try:
-        seconds = float(params.get("seconds", 0))
-        steps = int(params.get("steps", 10))
-    except (TypeError, ValueError) as error:
-        raise InvalidParameters("seconds must be a number and steps an integer") from error
-    if not 0 <= seconds <= MAX_SECONDS:
-        raise InvalidParameters(f"seconds must be between 0 and {MAX_SECONDS:g}")
-    if not 1 <= steps <= 1000:
-        raise InvalidParameters("steps must be between 1 and 1000")
-    return {"seconds": seconds, "steps": steps, "write_report": bool(params.get("write_report"))}
+SPEC = ParamSpec(
+    params=(
+        Param(
+            "seconds",
+            "number",
+            "Duration",
+            help="How long the job runs.",
+            default=0.0,
+            minimum=0.0,
+            maximum=MAX_SECONDS,
+            step=0.5,
+            unit="s",
+        ),
+        Param(
+            "steps",
+            "integer",
+            "Progress steps",
+            help="How many progress reports it sends.",
+            default=10,
+            minimum=1,
+            maximum=1000,
+        ),
+        Param(
+            "write_report",
+            "boolean",
+            "Write a report",
+            help="Adds a small JSON report to the outputs.",
+            default=False,
+        ),
+    )
+)
 
 
 def run(context: OperationContext) -> OperationResult:
@@ -67,9 +83,11 @@ OPERATION = register(
     Operation(
         name="noop",
         title="No-op (pass-through, for tests and benchmarks)",
+        description="Passes its input through unchanged; measures the platform, not the maths.",
         run=run,
-        validate=validate,
-        input_roles=(),
+        spec=SPEC,
+        test_only=True,
+        inputs=(InputRole("source", "Source", required=False),),
         gpu_seconds_per_frame=0.001,
     )
 )

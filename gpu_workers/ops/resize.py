@@ -24,10 +24,13 @@ from gpu_workers import frames
 from gpu_workers.device import frames_per_batch, memory_budget_bytes, row_bands
 from gpu_workers.ops import _common
 from gpu_workers.registry import (
+    InputRole,
     InvalidParameters,
     Operation,
     OperationContext,
     OperationResult,
+    Param,
+    ParamSpec,
     register,
 )
 
@@ -190,26 +193,68 @@ def reformat_geometry(
     )
 
 
-def validate(params: Mapping[str, Any]) -> dict[str, Any]:
-    preset = params.get("preset")
+def _check(params: dict[str, Any]) -> dict[str, Any]:
+    preset = params["preset"]
     if preset is not None:
-        if preset not in PRESETS:
-            raise InvalidParameters(f"preset must be one of {', '.join(PRESETS)} (got {preset!r})")
-        width, height = PRESETS[preset]
-    else:
-        if params.get("width") is None or params.get("height") is None:
-            raise InvalidParameters("give a preset (e.g. HD, UHD) or both width and height")
-        width = _common.integer(params, "width", 0, 16, 16384)
-        height = _common.integer(params, "height", 0, 16, 16384)
-    return {
-        "preset": preset,
-        "width": width,
-        "height": height,
-        "mode": _common.choice(params, "mode", MODES, "fit"),
-        "linear_light": _common.flag(params, "linear_light", True),
-        "colorspace": _common.colorspace(params),
-        "output_format": _common.output_format(params),
-    }
+        params["width"], params["height"] = PRESETS[preset]
+    elif params["width"] is None or params["height"] is None:
+        raise InvalidParameters(
+            "give a preset (e.g. HD, UHD) or both width and height", field="preset"
+        )
+    return params
+
+
+def _size(name: str, label: str) -> Param:
+    return Param(
+        name,
+        "integer",
+        label,
+        help="Used when no preset is chosen.",
+        minimum=16,
+        maximum=16384,
+        unit="px",
+        optional=True,
+    )
+
+
+SPEC = ParamSpec(
+    params=(
+        Param(
+            "preset",
+            "choice",
+            "Format",
+            help="A standard frame size, or a custom width and height.",
+            choices=tuple(PRESETS),
+            optional=True,
+            null_label="Custom size",
+        ),
+        _size("width", "Width"),
+        _size("height", "Height"),
+        Param(
+            "mode",
+            "choice",
+            "Reformat",
+            help="fit: letterbox or pillarbox; fill: scale and crop; crop: no scaling;"
+            " distort: stretch to the new size.",
+            default="fit",
+            choices=MODES,
+        ),
+        Param(
+            "linear_light",
+            "boolean",
+            "Resample in linear light",
+            help="Filter in scene-linear light (no dark fringes on bright edges).",
+            default=True,
+        ),
+        _common.colorspace_param(),
+        _common.output_format_param(),
+    ),
+    check=_check,
+)
+
+
+def validate(params: Mapping[str, Any]) -> dict[str, Any]:
+    return OPERATION.validate(params)
 
 
 def run(context: OperationContext) -> OperationResult:
@@ -290,13 +335,15 @@ def _host_policy(policy: DevicePolicy) -> DevicePolicy:
     return DevicePolicy(torch.device("cpu"), policy.dtype, "cpu")
 
 
-register(
+OPERATION = register(
     Operation(
         name="resize",
         title="Resize / reformat (Lanczos-3)",
+        description="High-quality resize and reformat to a delivery size (Lanczos-3, in"
+        " linear light).",
         run=run,
-        validate=validate,
-        input_roles=("source",),
+        spec=SPEC,
+        inputs=(InputRole("source", "Shot", help="The plate, element or render to resize."),),
         gpu_seconds_per_frame=0.01,
     )
 )

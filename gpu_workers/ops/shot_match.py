@@ -22,37 +22,83 @@ from gpu_workers.ops import _common
 from gpu_workers.ops._cdl import apply_cdl, fit_cdl, write_cc, write_cdl
 from gpu_workers.ops._transfer import METHODS, ColorMatch, PixelStats, stats_in_space
 from gpu_workers.registry import (
+    InputRole,
     InvalidParameters,
     Operation,
     OperationContext,
     OperationResult,
     OutputFile,
+    Param,
+    ParamSpec,
     register,
 )
 
 CDL_SAMPLES = 16384
 
 
+SPEC = ParamSpec(
+    params=(
+        Param(
+            "strength",
+            "number",
+            "Strength",
+            help="How far the shot moves toward the reference: 0 leaves it as it is, 1 is a"
+            " full match.",
+            default=1.0,
+            minimum=0.0,
+            maximum=1.0,
+            step=0.05,
+        ),
+        Param(
+            "method",
+            "choice",
+            "Method",
+            help="Reinhard matches mean and spread per channel in Oklab (robust, keeps hue);"
+            " Monge-Kantorovich matches the full colour covariance in ACEScct (stronger"
+            " cross-channel shifts).",
+            default="reinhard",
+            choices=METHODS,
+        ),
+        _common.roi_param("roi", "Region of interest (source)", "source"),
+        _common.roi_param("reference_roi", "Region of interest (reference)", "reference"),
+        Param(
+            "reference_frame",
+            "integer",
+            "Reference frame",
+            help="Frame of the reference (0 = its first) to match; empty: its middle frame.",
+            minimum=0,
+            unit="frame",
+            optional=True,
+        ),
+        Param(
+            "render_with",
+            "choice",
+            "Render with",
+            help="transfer: the exact colour transfer; cdl: the fitted ASC CDL itself, so the"
+            " picture is exactly what a colorist gets from the .cdl.",
+            default="transfer",
+            choices=("transfer", "cdl"),
+        ),
+        Param(
+            "analysis_frames",
+            "integer",
+            "Frames analysed",
+            help="Source frames sampled across the shot for its statistics.",
+            default=8,
+            minimum=1,
+            maximum=64,
+            unit="frames",
+            advanced=True,
+        ),
+        _common.colorspace_param("colorspace", "the source"),
+        _common.colorspace_param("reference_colorspace", "the reference"),
+        _common.output_format_param(),
+    )
+)
+
+
 def validate(params: Mapping[str, Any]) -> dict[str, Any]:
-    reference_frame = params.get("reference_frame")
-    if reference_frame is not None and (
-        isinstance(reference_frame, bool)
-        or not isinstance(reference_frame, int)
-        or reference_frame < 0
-    ):
-        raise InvalidParameters("reference_frame must be a frame index (0 or more)")
-    return {
-        "method": _common.choice(params, "method", METHODS, "reinhard"),
-        "strength": _common.number(params, "strength", 1.0, 0.0, 1.0),
-        "roi": _common.roi(params, "roi"),
-        "reference_roi": _common.roi(params, "reference_roi"),
-        "reference_frame": reference_frame,
-        "render_with": _common.choice(params, "render_with", ("transfer", "cdl"), "transfer"),
-        "analysis_frames": _common.integer(params, "analysis_frames", 8, 1, 64),
-        "colorspace": _common.colorspace(params, "colorspace"),
-        "reference_colorspace": _common.colorspace(params, "reference_colorspace"),
-        "output_format": _common.output_format(params),
-    }
+    return OPERATION.validate(params)
 
 
 def _unpremultiply(batch: Any) -> tuple[Any, Any]:
@@ -199,13 +245,23 @@ def run(context: OperationContext) -> OperationResult:
     )
 
 
-register(
+OPERATION = register(
     Operation(
         name="shot_match",
         title="Shot match (colour transfer + ASC CDL)",
+        description="Grades the shot to match a reference shot or frame, and hands the grade"
+        " over as an ASC CDL (.cdl / .cc) a colorist can refine.",
         run=run,
-        validate=validate,
-        input_roles=("source", "reference"),
+        spec=SPEC,
+        inputs=(
+            InputRole("source", "Shot to grade", help="The plate or render to match."),
+            InputRole(
+                "reference",
+                "Reference",
+                accepts=("plate", "element", "render", "reference"),
+                help="The shot or still whose look to match.",
+            ),
+        ),
         gpu_seconds_per_frame=0.02,
     )
 )

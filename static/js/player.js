@@ -1,23 +1,52 @@
 // The version page: plays the review proxy (links are short-lived, so an expired link is
 // re-minted by reloading the source at the same frame), shows the frame number of the
-// shot under the playhead, steps frame by frame, and follows a proxy still being made:
-// once it is ready (or failed), the page's header and player are re-rendered in place.
+// shot under the playhead and its timecode (a label: the project's start timecode plus the
+// frame), steps frame by frame (← / →, with shift 10 frames), and follows a proxy still
+// being made: once it is ready (or failed), the page's header and player are re-rendered
+// in place.
+//
+// Other parts of the page (the notes panel) talk to the player through events on its
+// root: it sends `player:ready` and `player:frame` ({frame}: 0-based index into the
+// version's media) and obeys `player:seek` ({frame}).
 
 import { refreshRegions } from "./lib/regions.js";
+import { framesToTimecode, frameToSeekTime } from "./review/timecode.js";
 
-const REGIONS = ["version-header", "version-body"];
+const REGIONS = ["version-header", "version-body", "version-outputs"];
 
-function setupPlayer(root) {
+let keyStep = null;
+document.addEventListener("keydown", (event) => {
+  if (!keyStep || event.target.closest("input, textarea, select, [contenteditable]")) return;
+  if (event.altKey || event.ctrlKey || event.metaKey) return;
+  const size = event.shiftKey ? 10 : 1;
+  if (event.key === "ArrowLeft") {
+    event.preventDefault();
+    keyStep(-size);
+  } else if (event.key === "ArrowRight") {
+    event.preventDefault();
+    keyStep(size);
+  }
+});
+
+export function setupPlayer(root) {
   const video = root.querySelector("video");
   const fps = Number(root.dataset.fpsNum) / Number(root.dataset.fpsDen);
   const first = Number(root.dataset.firstFrame);
   const frames = Number(root.dataset.frames);
+  const rate = { num: Number(root.dataset.fpsNum), den: Number(root.dataset.fpsDen) };
+  const startFrame = Number(root.dataset.startFrame || 0);
+  const dropFrame = root.dataset.dropFrame === "true";
   const label = root.querySelector("[data-frame]");
+  const timecode = root.querySelector("[data-timecode]");
   const frameAt = (seconds) => Math.min(frames - 1, Math.max(0, Math.floor(seconds * fps + 1e-3)));
   const show = (seconds) => {
     const frame = frameAt(seconds);
+    if (root.dataset.currentFrame === String(frame)) return;
     label.textContent = String(first + frame);
+    label.dataset.index = String(frame);
+    if (timecode) timecode.textContent = framesToTimecode(startFrame + frame, rate, dropFrame);
     root.dataset.currentFrame = String(frame);
+    root.dispatchEvent(new CustomEvent("player:frame", { bubbles: true, detail: { frame } }));
   };
   if ("requestVideoFrameCallback" in HTMLVideoElement.prototype) {
     const onFrame = (_now, metadata) => {
@@ -30,19 +59,22 @@ function setupPlayer(root) {
     video.addEventListener("timeupdate", () => show(video.currentTime));
   }
   video.addEventListener("seeked", () => show(video.currentTime));
-  const step = (delta) => {
+  const seek = (frame) => {
     video.pause();
-    const target = Math.min(frames - 1, Math.max(0, frameAt(video.currentTime) + delta));
-    video.currentTime = (target + 0.5) / fps; // the middle of the frame: no rounding surprises
+    const target = Math.min(frames - 1, Math.max(0, frame));
+    video.currentTime = frameToSeekTime(target, rate); // the middle of the frame
   };
+  const step = (delta) => seek(frameAt(video.currentTime) + delta);
   for (const button of root.querySelectorAll("[data-step]")) {
-    button.addEventListener("click", () => step(Number(button.dataset.step)));
+    button.addEventListener("click", (event) =>
+      step(Number(button.dataset.step) * (event.shiftKey ? 10 : 1)),
+    );
   }
-  document.addEventListener("keydown", (event) => {
-    if (event.target.closest("input, textarea, select")) return;
-    if (event.key === "ArrowLeft") step(-1);
-    if (event.key === "ArrowRight") step(1);
-  });
+  root.addEventListener("player:seek", (event) => seek(Number(event.detail.frame)));
+  // One key handler for the page, whichever player element is current (regions re-render).
+  keyStep = step;
+  show(video.currentTime);
+  root.dispatchEvent(new CustomEvent("player:ready", { bubbles: true }));
   let retried = 0;
   video.addEventListener("error", () => {
     // Presigned links live five minutes: get a fresh one and continue where we were.

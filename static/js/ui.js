@@ -79,3 +79,14 @@ for (const button of document.querySelectorAll("[data-copy-target]")) {
 for (const secret of document.querySelectorAll("[data-select-on-click]")) {
   secret.addEventListener("click", () => selectContents(secret));
 }
+
+// A table that scrolls sideways inside its own container (narrow screens) can be scrolled
+// with the keyboard: it takes focus only while it actually overflows.
+function markScrollRegions() {
+  for (const wrap of document.querySelectorAll(".table-wrap")) {
+    if (wrap.scrollWidth > wrap.clientWidth + 1) wrap.setAttribute("tabindex", "0");
+    else if (wrap.getAttribute("tabindex") === "0") wrap.removeAttribute("tabindex");
+  }
+}
+markScrollRegions();
+window.addEventListener("resize", markScrollRegions);

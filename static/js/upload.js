@@ -72,10 +72,12 @@ function putPart(url, blob, onProgress) {
 }
 
 class FileUpload {
-  constructor(file, { api, shot, kind, colorSpace, list }) {
+  constructor(file, { api, shot, character, kind, colorSpace, list }) {
     this.file = file;
     this.api = api;
     this.shot = shot;
+    // A character's reference still (no shot, no version) instead of a shot's new version.
+    this.character = character;
     this.kind = kind;
     this.colorSpace = colorSpace;
     this.row = document.createElement("li");
@@ -87,6 +89,7 @@ class FileUpload {
       <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><div class="progress-bar"></div></div>
       <div class="upload-file-state" data-testid="upload-state" role="status"></div>`;
     this.row.querySelector(".mono").textContent = file.name;
+    this.row.querySelector(".progress").setAttribute("aria-label", `Upload of ${file.name}`);
     this.row.querySelector("[data-size]").textContent = humanSize(file.size);
     this.bar = this.row.querySelector(".progress");
     this.state = this.row.querySelector(".upload-file-state");
@@ -107,7 +110,8 @@ class FileUpload {
   }
 
   async findOrStart() {
-    const pending = await this.api.call("GET", `/uploads/?shot=${this.shot}`);
+    const owner = this.character ? `character=${this.character}` : `shot=${this.shot}`;
+    const pending = await this.api.call("GET", `/uploads/?${owner}`);
     const match = (pending.results || []).find(
       (u) => u.original_filename === this.file.name && u.size === this.file.size,
     );
@@ -116,7 +120,7 @@ class FileUpload {
       return { upload: status, stored: status.parts_stored || [] };
     }
     const upload = await this.api.call("POST", "/uploads/", {
-      shot: Number(this.shot),
+      ...(this.character ? { character: Number(this.character) } : { shot: Number(this.shot) }),
       filename: this.file.name,
       size: this.file.size,
       kind: this.kind,
@@ -214,7 +218,7 @@ class FileUpload {
       if (current.state === "quarantined") this.say("Validating…");
       if (current.state === "ready") {
         if (current.proxy_status === "ready" || current.proxy_status === "none") {
-          this.say(`Ready: ${current.version_label}`, "done");
+          this.say(current.version_label ? `Ready: ${current.version_label}` : "Ready", "done");
           this.row.dataset.result = "ready";
           this.row.dataset.versionId = String(current.version);
           return;
@@ -240,7 +244,10 @@ function setup() {
   document.querySelector("[data-upload-open]")?.addEventListener("click", () => dialog.showModal());
   dialog.querySelector("[data-upload-close]").addEventListener("click", () => {
     dialog.close();
-    if (changed) refreshRegions(["shot-specs", "version-stack"]);
+    if (changed) {
+      const regions = dialog.dataset.refresh?.split(",") || ["shot-specs", "version-stack"];
+      refreshRegions(regions);
+    }
     changed = false;
   });
   dialog.querySelector("[data-upload-start]").addEventListener("click", async () => {
@@ -253,6 +260,7 @@ function setup() {
         const job = new FileUpload(file, {
           api,
           shot: dialog.dataset.shot,
+          character: dialog.dataset.character,
           kind: dialog.querySelector("[data-upload-kind]").value,
           colorSpace: dialog.querySelector("[data-upload-color]").value,
           list,

@@ -18,11 +18,12 @@ ANSWER_GRACE = 10.0
 
 def all_services() -> list[Service]:
     # Imported here so `env` does not pay for boto3 / psycopg imports.
+    from studio.devstack.mail import MailSink
     from studio.devstack.postgres import Postgres
     from studio.devstack.s3 import SeaweedS3
     from studio.devstack.valkey import Valkey
 
-    return [Postgres(), Valkey(), SeaweedS3()]
+    return [Postgres(), Valkey(), SeaweedS3(), MailSink()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,7 +42,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     common.add_argument("--name", default="run", help="stack name (default: run)")
     parser = argparse.ArgumentParser(prog="python -m studio.devstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", parents=[common], help="start PostgreSQL, Valkey and S3 (idempotent)")
+    sub.add_parser(
+        "up", parents=[common], help="start PostgreSQL, Valkey, S3 and the mail sink (idempotent)"
+    )
     sub.add_parser("down", parents=[common], help="stop what `up` started, keep the data")
     sub.add_parser("status", parents=[common], help="show services; exit 1 if any is down")
     sub.add_parser("env", parents=[common], help="print the export lines for the shell")

@@ -87,6 +87,13 @@ FOREIGN: dict[str, Callable[[World], list[Kwargs]]] = {
     "upload-parts": lambda w: _b_upload_kwargs(w),
     "upload-complete": lambda w: _b_upload_kwargs(w),
     "media-list": lambda w: _b_project_kwargs(w),
+    "render-estimate": lambda w: _b_project_kwargs(w),
+    # Characters (apps.production.characters_api)
+    "character-list": lambda w: _b_project_kwargs(w),
+    "character-detail": lambda w: [
+        {"org": w.a.organization.slug, "project_pk": w.b.project.pk, "pk": _b_character_id(w)},
+        {"org": w.a.organization.slug, "project_pk": w.a.project.pk, "pk": _b_character_id(w)},
+    ],
     "media-detail": lambda w: _b_upload_kwargs(w),
     "media-link": lambda w: _b_upload_kwargs(w),
     # Assist (apps.assist)
@@ -129,6 +136,8 @@ FOREIGN: dict[str, Callable[[World], list[Kwargs]]] = {
     "review-notification-list": lambda w: [{"org": w.b.organization.slug}],
     # Render (apps.render)
     "render-pool-list": lambda w: [{"org": w.b.organization.slug}],
+    "render-operation-list": lambda w: [{"org": w.b.organization.slug}],
+    "render-operation-detail": lambda w: [{"org": w.b.organization.slug, "name": "shot_match"}],
     "render-job-list": lambda w: _b_project_kwargs(w),
     "render-job-detail": lambda w: _render_job_kwargs(w),
     "render-job-cancel": lambda w: _render_job_kwargs(w),
@@ -311,6 +320,20 @@ def _b_render_version_id(world: World) -> int:
         version_id = Job.objects.get(pk=job_id).version_id
     assert version_id is not None
     return version_id
+
+
+def _b_character_id(world: World) -> int:
+    from apps.production.characters import character_create
+    from apps.tenancy.models import Membership
+    from apps.tenancy.scope import tenant_scope
+
+    if not hasattr(world, "_b_character"):
+        with tenant_scope(world.b.organization.pk):
+            owner = Membership.objects.get(user=world.b.owner, organization=world.b.organization)
+            world._b_character = character_create(  # type: ignore[attr-defined]
+                actor=owner, project=world.b.project, name="B's lead"
+            )
+    return world._b_character.pk  # type: ignore[attr-defined]
 
 
 def _b_upload_id(world: World) -> int:

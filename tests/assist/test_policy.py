@@ -218,3 +218,17 @@ def test_external_providers_need_the_beta_feature(world: World) -> None:
             assert server.requests == []
     finally:
         server.close()
+
+
+@pytest.mark.django_db
+def test_policy_lists_of_the_wrong_shape_are_refused_naming_the_field(world: World) -> None:
+    from tests.api.helpers import api_client_for
+
+    client = api_client_for(world.a.owner)
+    url = f"/api/v1/orgs/{world.a.organization.slug}/projects/{world.a.project.pk}/ai-policy/"
+    for field, value in (("allowed_regions", 5), ("allowed_providers", {"a": 1})):
+        response = client.put(url, {field: value}, format="json")
+        assert response.status_code == 400, response.content
+        assert field in response.json()["error"]["fields"]
+    kept = client.put(url, {"allowed_regions": ["eu"]}, format="json")
+    assert kept.status_code == 200 and kept.json()["allowed_regions"] == ["eu"]

@@ -72,6 +72,18 @@ def test_openapi_schema_is_valid_openapi_3(tmp_path: Path) -> None:
     schema = json.loads(target.read_text())
     assert schema["openapi"].startswith("3.")
     assert "/api/v1/orgs/{org}/projects/{id}/" in schema["paths"]
+    # Every operation documents its errors with the one error body, so a generated
+    # client can type them.
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            for status in ("401", "404"):
+                assert responses[status]["content"]["application/json"]["schema"] == error, (
+                    f"{method.upper()} {path} does not document {status}"
+                )
+            if method in ("post", "put", "patch"):
+                assert "400" in responses, f"{method.upper()} {path} does not document 400"
 
 
 @pytest.mark.django_db

@@ -17,15 +17,9 @@ from apps.tenancy.scope import tenant_scope
 from tests.e2e.conftest import ARTIFACTS
 from tests.factories import PASSWORD, Partner, make_partner
 from tests.render.helpers import (
-    intake_args,
     make_input_media,
-    make_pool,
-    platform_env,
-    process,
-    scheduler_args,
-    worker_args,
-    worker_env,
 )
+from tests.render.helpers import render_farm as render_farm_processes
 
 pytestmark = pytest.mark.e2e
 
@@ -38,14 +32,8 @@ def partner(committed_db: None) -> Partner:
 @pytest.fixture
 def render_farm(committed_db: None) -> Iterator[str]:
     """A pool with one real worker, the results intake and the scheduler."""
-    pool = make_pool(capacity=1, price_per_gpu_second="0.01")
-    env = platform_env()
-    with (
-        process(intake_args(), env, "e2e-render-intake.log"),
-        process(scheduler_args(), env, "e2e-render-scheduler.log"),
-        process(worker_args(pool.name), worker_env(), "e2e-render-worker.log"),
-    ):
-        yield pool.name
+    with render_farm_processes("e2e-render") as pool_name:
+        yield pool_name
 
 
 def _login(page: Any, base: str, email: str) -> None:
@@ -66,9 +54,11 @@ def test_producer_launches_a_job_and_watches_it_finish_into_a_version(
     expect(page.get_by_test_id("jobs-empty")).to_be_visible()
     expect(page.get_by_test_id("render-live")).to_contain_text("Live")
     page.select_option("[data-testid=submit-operation]", "noop")
-    page.select_option("[data-testid=submit-source]", str(media.pk))
+    noop = page.get_by_test_id("op-fields-noop")
+    noop.get_by_test_id("input-source").select_option(str(media.pk))
     page.select_option("[data-testid=submit-pool]", render_farm)
-    page.fill("[data-testid=submit-params]", json.dumps({"seconds": 3, "steps": 12}))
+    noop.get_by_test_id("param-input-seconds").fill("3")
+    noop.get_by_test_id("param-input-steps").fill("12")
     page.screenshot(path=str(ARTIFACTS / "render-jobs-form.png"), full_page=True)
     page.get_by_test_id("submit-button").click()
 
@@ -110,7 +100,9 @@ def test_producer_cancels_a_running_job_from_the_job_page(
     page.goto(f"{live_server_url}/render/{org}/projects/{partner.project.pk}/jobs/")
     page.select_option("[data-testid=submit-operation]", "noop")
     page.select_option("[data-testid=submit-pool]", render_farm)
-    page.fill("[data-testid=submit-params]", json.dumps({"seconds": 120, "steps": 600}))
+    noop = page.get_by_test_id("op-fields-noop")
+    noop.get_by_test_id("param-input-seconds").fill("120")
+    noop.get_by_test_id("param-input-steps").fill("600")
     page.get_by_test_id("submit-button").click()
     expect(page.get_by_test_id("job-state")).to_have_text("Running", timeout=60_000)
     page.get_by_test_id("cancel-button").click()

@@ -98,8 +98,10 @@ def test_worker_without_database_settings_runs_a_job_into_a_version_with_provena
         output = MediaFile.objects.get(version=version)
         record = job.provenance.record
     assert version.source == "render" and version.number == 1
-    # The output is the pass-through of the input, stored under the attempt's prefix.
-    assert output.sha256 == media.sha256 and output.state == "ready"
+    # The output is the pass-through of the input, stored under the attempt's prefix. Like
+    # an upload, it waits in quarantine for the media pipeline to check it (no media worker
+    # runs in this test).
+    assert output.sha256 == media.sha256 and output.state == "quarantined"
     stored = s3_client().get_object(Bucket=settings.S3_BUCKET, Key=output.storage_key)
     assert stored["Body"].read() == b"plate bytes " * 100
     assert record["inputs"][0]["sha256"] == media.sha256

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -137,3 +138,33 @@ def wait_for(condition: Callable[[], Any], *, timeout: float, message: str) -> A
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout:g} s: {message}")
+
+
+def media_worker_args(name: str) -> list[str]:
+    """A platform Celery worker: validation and proxies of uploads and job outputs."""
+    return [
+        sys.executable, "-m", "celery", "-A", "studio", "worker", "-Q", "platform", "-P",
+        "solo", "-c", "1", "--without-gossip", "--without-mingle", "-n", f"{name}@%h",
+        "--loglevel", "INFO",
+    ]  # fmt: skip
+
+
+@contextmanager
+def render_farm(label: str, *, media_worker: bool = False) -> Iterator[str]:
+    """A pool with one real CPU worker, the results intake, the scheduler and (when asked)
+    a media worker that makes results playable. Yields the pool's name."""
+    pool = make_pool(capacity=1, price_per_gpu_second="0.01")
+    env = platform_env()
+    with contextlib.ExitStack() as stack:
+        if media_worker:
+            # Tests before this one queued validation and proxy work that no worker took
+            # (their rows are gone); this test's results must not wait behind it.
+            subprocess.run(
+                [sys.executable, "-m", "celery", "-A", "studio", "purge", "-f", "-Q", "platform"],
+                cwd=ROOT, env=env, capture_output=True, timeout=60, check=False,
+            )  # fmt: skip
+            stack.enter_context(process(media_worker_args(label), env, f"{label}-media.log"))
+        stack.enter_context(process(intake_args(), env, f"{label}-intake.log"))
+        stack.enter_context(process(scheduler_args(), env, f"{label}-scheduler.log"))
+        stack.enter_context(process(worker_args(pool.name), worker_env(), f"{label}-worker.log"))
+        yield pool.name

@@ -36,8 +36,7 @@ def likeness_operation(monkeypatch: pytest.MonkeyPatch) -> str:
         name=LIKENESS_OP,
         title="Likeness check (test)",
         run=_likeness_run,
-        validate=lambda params: dict(params),
-        input_roles=(),
+        inputs=(),
         likeness=True,
     )
     monkeypatch.setitem(registry._REGISTRY, LIKENESS_OP, operation)

@@ -64,6 +64,15 @@ def test_roles_and_validation(room: Room) -> None:
     owner = api_client_for(room.partner.owner)
     bad = owner.post(url, {"frame_in": 4, "frame_out": 2, "text": "x"}, format="json")
     assert bad.status_code == 400 and bad.json()["error"]["fields"]["frame_out"]
+    # Frames are 0-based indices into the version's 48-frame media: nothing past its end,
+    # and never a number the database cannot hold (that used to answer 500).
+    past_end = owner.post(url, {"frame_in": 48, "text": "x"}, format="json")
+    assert past_end.status_code == 400
+    assert "48 frames" in past_end.json()["error"]["fields"]["frame_in"][0]
+    huge = owner.post(url, {"frame_in": 2**31, "text": "x"}, format="json")
+    assert huge.status_code == 400 and "frame_in" in huge.json()["error"]["fields"]
+    last = owner.post(url, {"frame_in": 40, "frame_out": 47, "text": "last frames"}, format="json")
+    assert last.status_code == 201, last.content
     drawing = {"strokes": [{"tool": "laser", "points": [[0.1, 0.1]]}]}
     bad = owner.post(url, {"frame_in": 1, "text": "x", "drawing": drawing}, format="json")
     assert bad.status_code == 400 and "drawing" in bad.json()["error"]["fields"]

@@ -91,10 +91,11 @@ async def test_reconnect_receives_exactly_the_fifty_missed_notes_in_order(room: 
     expected = []
     for index in range(50):
         text = f"note {index:02d}"
+        frame = index % 48  # the version's proxy has 48 frames; notes stay on them
         expected.append(text)
         if index % 2:
             response = await sync_to_async(client.post)(
-                url, {"frame_in": index, "text": text}, format="json"
+                url, {"frame_in": frame, "text": text}, format="json"
             )
             assert response.status_code == 201, response.content
         else:
@@ -102,7 +103,7 @@ async def test_reconnect_receives_exactly_the_fifty_missed_notes_in_order(room: 
                 {
                     "type": "note.create",
                     "version": room.versions[0].pk,
-                    "frame_in": index,
+                    "frame_in": frame,
                     "text": text,
                     "client_id": f"c{index}",
                 }

@@ -2,9 +2,10 @@
 // reopen, and jumping to a note's frame.
 
 import { presenterSend, seekFrame } from "./control.js";
-import { renderDrawings, setDrawing } from "./drawing.js";
+import { noteLineage } from "./note_lineage.js";
+import { renderDrawings, setDrawing } from "./room_drawing.js";
 import { followPlayback, seekTo, setFrame } from "./player.js";
-import { byTestId, isPresenter, playerA, room, send } from "./state.js";
+import { byTestId, isPresenter, playerA, room, root, send } from "./state.js";
 
 export function upsertNote(note) {
   const existing = room.notes.get(note.id);
@@ -75,7 +76,8 @@ export function renderNotes() {
         send({ type: "reply.create", note: note.id, text: input.value });
         input.value = "";
       });
-      item.append(meta, text, replies, form);
+      const lineage = noteLineage(note, { base: root.dataset.rerunBase, org: room.org, newTab: true });
+      item.append(meta, text, ...lineage, replies, form);
       return item;
     }),
   );

@@ -2,14 +2,25 @@
 // playback to the exact frame and shows which frame is on screen: requestVideoFrameCallback
 // tells the frame actually presented, not an estimate of the clock.
 
-import { renderDrawings } from "./drawing.js";
+import { renderDrawings } from "./room_drawing.js";
 import { renderDecision, renderPlaylist } from "./playlist.js";
 import { byTestId, currentItem, playerA, playerB, rate, room, send, stage } from "./state.js";
 import { framesToTimecode, frameToSeekTime, timeToFrame } from "./timecode.js";
 
 function loadVersion(video, versionId) {
   const item = room.playlist.find((i) => i.version === versionId);
-  if (!item?.media?.url) return false;
+  if (!item?.media?.url) {
+    // No review proxy yet (a re-run's result just joined): show nothing rather than the
+    // previous version under the new label; the room asks again until it can play.
+    if (video.dataset.version !== undefined) {
+      delete video.dataset.version;
+      video.removeAttribute("src");
+      video.load();
+    }
+    video.dataset.waiting = String(versionId);
+    return false;
+  }
+  delete video.dataset.waiting;
   if (video.dataset.version !== String(versionId)) {
     video.dataset.version = String(versionId);
     video.src = item.media.url;

@@ -17,7 +17,7 @@ export function renderPlaylist() {
       label.textContent = item.label;
       const status = document.createElement("span");
       status.className = "muted";
-      status.textContent = item.media ? item.status.replace("_", " ") : "no proxy";
+      status.textContent = item.media ? item.status.replace("_", " ") : "preparing proxy…";
       button.append(label, status);
       return button;
     }),

@@ -11,7 +11,7 @@
 import { openSocket } from "../lib/socket.js";
 import { toast } from "../lib/toast.js";
 import { renderControl, renderSessionState, seekFrame, togglePlay } from "./control.js";
-import { clearDrawing, setDrawing } from "./drawing.js";
+import { clearDrawing, setDrawing } from "./room_drawing.js";
 import { addReply, renderNotes, upsertNote } from "./notes.js";
 import { followPlayback, reloadSource, renderCompare, watchFrames } from "./player.js";
 import { renderDecision, renderPlaylist } from "./playlist.js";
@@ -80,6 +80,20 @@ function handle(frame) {
       room.session.state = frame.state;
       renderSessionState();
       break;
+    case "playlist.changed":
+      // Versions were added, removed or reordered: take a fresh snapshot (new media links).
+      send({ type: "sync" });
+      if (frame.compare_with && frame.added) {
+        // A re-run's result joined beside its parent (the server moves the room to it,
+        // compared side by side, when the room was on the parent).
+        room.joinedBeside = { version: frame.added, parent: frame.compare_with };
+      } else if (frame.actor?.id !== room.me?.id) {
+        toast(`${frame.actor?.name ?? "The host"} changed the playlist`);
+      }
+      break;
+    case "session.updated":
+      if (frame.title) byTestId("room-title").textContent = frame.title;
+      break;
     case "media.link": {
       const item = room.playlist.find((i) => i.version === frame.version);
       if (item?.media) item.media.url = frame.url;
@@ -116,6 +130,28 @@ function applyState(state) {
   renderDecision();
   followPlayback();
   renderCompare();
+  announceJoined();
+  waitForProxies();
+}
+
+function announceJoined() {
+  const joined = room.joinedBeside;
+  const label = (id) => room.playlist.find((i) => i.version === id)?.label;
+  if (!joined || !label(joined.version)) return;
+  room.joinedBeside = null;
+  toast(`${label(joined.version)} (a re-run) joined beside ${label(joined.parent)}`);
+}
+
+// A version that has just joined (a re-run's result) may still be making its review
+// proxy: ask for a fresh snapshot until the versions on screen can play.
+let proxyTimer = null;
+function waitForProxies() {
+  clearTimeout(proxyTimer);
+  const compare = room.playback?.compare;
+  const shown = [room.playback?.version, compare?.mode !== "off" ? compare?.version : null];
+  const waiting = room.playlist.some((i) => shown.includes(i.version) && !i.media);
+  root.dataset.waitingForProxy = String(waiting);
+  if (waiting) proxyTimer = setTimeout(() => send({ type: "sync" }), 3000);
 }
 
 // Buttons ---------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ export const room = {
   frame: 0,
   drawing: { active: false, strokes: [], current: null },
   localPlaying: false,
+  joinedBeside: null, // a re-run that joined beside its parent, announced once shown
 };
 
 export const rate = () => room.session.frame_rate;

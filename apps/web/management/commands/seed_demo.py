@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from apps.core.request_context import request_context
-from apps.web.demo import DEMO_PASSWORD, seed_demo
+from apps.web.demo import DEMO_PASSWORD, DEMO_REVIEWER_TOTP_SECRET, seed_demo
 
 
 class Command(BaseCommand):
@@ -18,3 +18,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  staff login:   {result.staff.email} / {DEMO_PASSWORD} (asks to set up two-factor)"
         )
+        if result.reviewer is not None:
+            self.stdout.write(
+                f"  reviewer login: {result.reviewer.email} / {DEMO_PASSWORD}"
+                f" (studio reviewer; two-factor TOTP secret {DEMO_REVIEWER_TOTP_SECRET})"
+            )
