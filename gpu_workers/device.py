@@ -24,7 +24,23 @@ def pick_device() -> DevicePolicy:
     if torch.cuda.is_available():
         device = torch.device("cuda", 0)  # CUDA_VISIBLE_DEVICES already maps our GPU to 0
         return DevicePolicy(device, torch.float16, torch.cuda.get_device_name(device))
+    torch.set_num_threads(cpu_threads())
     return DevicePolicy(torch.device("cpu"), torch.float32, "cpu")
+
+
+def cpu_threads() -> int:
+    """Intra-op threads for frame math on the host: BACKLOT_WORKER_CPU_THREADS when set,
+    else every core this process may run on (its CPU affinity: a pinned or cpuset-limited
+    worker gets its own share, not the machine's core count)."""
+    import os
+
+    configured = os.environ.get("BACKLOT_WORKER_CPU_THREADS", "").strip()
+    if configured:
+        return max(1, int(configured))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - platforms without affinity (macOS)
+        return max(1, os.cpu_count() or 1)
 
 
 # Memory budget for one operation's working set. On CUDA: half of what is free when asked;

@@ -81,8 +81,11 @@ class Operation:
     likeness: bool = False
     # Platform checks (tests, benchmarks): never offered to partners.
     test_only: bool = False
-    # Rough cost model for budgets: estimated GPU-seconds per input frame.
+    # Rough cost model for budgets: estimated GPU-seconds per input frame (1080p), plus a
+    # fixed GPU-seconds per job (set-up: decoding, loading models, writing outputs). The
+    # platform replaces both with a fit to finished jobs as soon as it has some.
     gpu_seconds_per_frame: float = 0.05
+    gpu_seconds_overhead: float = 0.0
 
     def validate(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The validated, normalised parameters, or InvalidParameters naming the field."""
@@ -115,6 +118,7 @@ class Operation:
             "inputs": [role.as_dict() for role in self.inputs],
             "parameters": self.json_schema(),
             "gpu_seconds_per_frame": self.gpu_seconds_per_frame,
+            "gpu_seconds_overhead": self.gpu_seconds_overhead,
         }
 
 

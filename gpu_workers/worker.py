@@ -6,7 +6,9 @@ settings; it never sees database credentials.
 
 A job specification (sent by the platform's dispatcher):
     {"job_id", "attempt_id", "organization_id", "operation", "params",
-     "inputs": {role: storage key}, "output_prefix", "heartbeat_seconds"}
+     "inputs": {role: storage key}, "output_prefix", "heartbeat_seconds",
+     "report_key" (this attempt's HMAC key: every report is signed with it),
+     "spec_signature" (the platform's, verified when RENDER_SPEC_KEY is set)}
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from gpu_workers.celery_app import (
     pool_queue,
 )
 from gpu_workers.registry import OperationCancelled, OperationContext, get_operation
+from gpu_workers.signing import REPORT_KEY_FIELD, sign_report, spec_signature_ok
 from gpu_workers.storage import Storage
 
 logger = logging.getLogger("gpu_workers.worker")
@@ -105,6 +108,8 @@ class Reporter:
             "organization_id": spec["organization_id"],
         }
         self._send = send
+        # The attempt's own key, from its spec: every report is signed with it.
+        self._key = str(spec.get(REPORT_KEY_FIELD) or "")
         self._lock = threading.Lock()
         self._seq = 0
 
@@ -112,6 +117,8 @@ class Reporter:
         with self._lock:
             self._seq += 1
             report = {**self.base, "type": kind, "seq": self._seq, "sent_at": now_iso(), **fields}
+            if self._key:
+                report = sign_report(self._key, report)
             try:
                 self._send(report)
             except Exception:  # a lost progress report must not kill the job
@@ -182,6 +189,11 @@ def execute(
     storage: Storage | None = None,
 ) -> str:
     """Runs one attempt end to end; returns the final report type."""
+    spec_key = os.environ.get("RENDER_SPEC_KEY", "")
+    if spec_key and not spec_signature_ok(spec_key, spec):
+        # Not from the platform (or for another pool): run nothing, report nothing.
+        logger.error("refused a job specification whose signature does not verify")
+        return "refused"
     reporter = Reporter(spec, send)
     watch = Watch(
         reporter,

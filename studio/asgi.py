@@ -12,8 +12,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from apps.beta.middleware import BetaAccessWebsocketMiddleware  # noqa: E402
+from apps.core.ws_origin import TicketOrOriginValidator  # noqa: E402
 from studio.ws_urls import websocket_urlpatterns  # noqa: E402
 
+_websocket = AuthMiddlewareStack(BetaAccessWebsocketMiddleware(URLRouter(websocket_urlpatterns)))
 application = ProtocolTypeRouter(
     {
         "http": django_http,
@@ -21,8 +23,8 @@ application = ProtocolTypeRouter(
         # of ALLOWED_HOSTS so another site cannot ride the user's cookie.
         # The beta gate refuses connections of suspended users and of users who have
         # not accepted the current agreements, before any consumer runs.
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(BetaAccessWebsocketMiddleware(URLRouter(websocket_urlpatterns)))
-        ),
+        # A client without the cookie may connect without an Origin with a ticket
+        # (apps.core.ws_origin): its cookies are dropped, only the ticket counts.
+        "websocket": TicketOrOriginValidator(_websocket, AllowedHostsOriginValidator(_websocket)),
     }
 )

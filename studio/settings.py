@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import redis
+import redis.asyncio.retry
+import redis.backoff
+import redis.retry
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -32,14 +36,20 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-BACKLOT_ENV = env("BACKLOT_ENV", "development")
+# Unset means production: DEBUG off, and no start without a SECRET_KEY of its own.
+# `make run` (bin/run-platform) says development; the test runners say test.
+BACKLOT_ENV = env("BACKLOT_ENV", "production")
 if BACKLOT_ENV not in {"development", "test", "production"}:
     raise ImproperlyConfigured(
         f"BACKLOT_ENV must be development, test or production, not {BACKLOT_ENV!r}"
     )
 PRODUCTION = BACKLOT_ENV == "production"
 
-DEBUG = env_bool("DEBUG", default=BACKLOT_ENV == "development")
+# Never on in production, whatever DEBUG says: its error pages print settings and code.
+DEBUG = env_bool("DEBUG", default=BACKLOT_ENV == "development") and not PRODUCTION
+# Error reports (DEBUG pages, mailed reports) never show database, broker or storage
+# URLs: they carry credentials (the schema owner's among them).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.reporting.CredentialHidingFilter"
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     if PRODUCTION:
@@ -82,10 +92,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestContextMiddleware",
+    # Product error pages and API JSON errors in every environment (DEBUG included).
+    "apps.web.error_pages.ProductErrorPagesMiddleware",
+    "apps.core.security_headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETag on every GET answer and 304 for a matching If-None-Match (docs/api.md).
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -125,24 +140,64 @@ DATABASE_URL = env("DATABASE_URL", _DEFAULT_DB)
 DATABASE_OWNER_URL = env("DATABASE_OWNER_URL", DATABASE_URL)
 
 
-def _database(url: str) -> dict[str, Any]:
+# A connection pool per server process (psycopg's, through Django): a new PostgreSQL
+# connection costs milliseconds, more than a whole shot read. Under ASGI every request
+# runs its sync code on a thread of its own, so CONN_MAX_AGE would keep one connection per
+# finished thread until the server runs out of slots: a pool is the way to reuse them.
+# Connections are checked when taken from the pool. Tenant settings are transaction-local
+# (apps/tenancy/scope.py), so nothing of one request survives on a connection into the
+# next. Off in the test run by default (the test database is created after settings are
+# read); the benchmarks and a test turn it on.
+DATABASE_POOL = env_bool("DATABASE_POOL", default=BACKLOT_ENV != "test")
+DATABASE_POOL_MIN_SIZE = int(env("DATABASE_POOL_MIN_SIZE", "2"))
+DATABASE_POOL_MAX_SIZE = int(env("DATABASE_POOL_MAX_SIZE", "16"))
+
+
+def database_pool_options() -> dict[str, Any]:
+    return {
+        "min_size": DATABASE_POOL_MIN_SIZE,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": 10,
+        "max_idle": 300,
+    }
+
+
+def _database(url: str, *, pool: bool = False) -> dict[str, Any]:
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
     config["ENGINE"] = "django.db.backends.postgresql"
     config["TEST"] = {"NAME": config["NAME"]}
+    if pool:
+        config.setdefault("OPTIONS", {})["pool"] = database_pool_options()
+        config["CONN_HEALTH_CHECKS"] = True  # the pool checks a connection as it lends it
     return config
 
 
-DATABASES = {"default": _database(DATABASE_URL), "owner": _database(DATABASE_OWNER_URL)}
+DATABASES = {
+    "default": _database(DATABASE_URL, pool=DATABASE_POOL),
+    "owner": _database(DATABASE_OWNER_URL),
+}
 DATABASE_ROUTERS = ["apps.core.db_router.OwnerMigratesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, channels, celery -----------------------------------------------------
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Broker blips (a Valkey restart) must not leave dead pooled connections behind: every
+# pooled connection is checked with a PING when it was idle for 5 s, a command that meets a
+# dropped connection reconnects and is retried (twice, 100 and 200 ms later), and connects
+# give up after 2 s instead of hanging. See docs/review-protocol.md ("Faults").
+_REDIS_RETRY_ERRORS = [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "backlot",
+        "OPTIONS": {
+            "health_check_interval": 5,
+            "socket_connect_timeout": 2,
+            "socket_timeout": 5,
+            "retry": redis.retry.Retry(redis.backoff.ExponentialBackoff(cap=1.0, base=0.05), 2),
+            "retry_on_error": _REDIS_RETRY_ERRORS,
+        },
     }
 }
 CHANNEL_LAYERS = {
@@ -152,11 +207,30 @@ CHANNEL_LAYERS = {
         # receive (BZPOPMIN 5 s): idle consumers then die with "Timeout reading". Give the
         # socket more time than the blocking call.
         "CONFIG": {
-            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "socket_timeout": 30,
+                    "socket_connect_timeout": 2,
+                    "socket_keepalive": True,
+                    "health_check_interval": 5,
+                    "retry": redis.asyncio.retry.Retry(
+                        redis.backoff.ExponentialBackoff(cap=1.0, base=0.05), 2
+                    ),
+                    "retry_on_error": _REDIS_RETRY_ERRORS,
+                }
+            ],
             "prefix": "backlot:ch",
         },
     }
 }
+# Live review presence is a heartbeat: each socket refreshes its row this often, and a row
+# not refreshed for the TTL (a killed server, a client that stopped reading) is dropped.
+REVIEW_PRESENCE_HEARTBEAT_SECONDS = float(env("REVIEW_PRESENCE_HEARTBEAT_SECONDS", "5"))
+REVIEW_PRESENCE_TTL_SECONDS = float(env("REVIEW_PRESENCE_TTL_SECONDS", "15"))
+# A room socket that has not heard from its client for this long is closed (the browser
+# pings every 30 s), so a client that stopped reading cannot stay "in the room".
+REVIEW_CLIENT_SILENCE_SECONDS = float(env("REVIEW_CLIENT_SILENCE_SECONDS", "75"))
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -204,6 +278,25 @@ MEDIA_UPLOAD_URL_SECONDS = int(env("MEDIA_UPLOAD_URL_SECONDS", "3600"))
 MEDIA_PROXY_MAX_WIDTH = int(env("MEDIA_PROXY_MAX_WIDTH", "1280"))
 MEDIA_PROXY_MAX_HEIGHT = int(env("MEDIA_PROXY_MAX_HEIGHT", "720"))
 MEDIA_PROXY_GOP = int(env("MEDIA_PROXY_GOP", "12"))
+# Intake limits read from headers before any pixel is decoded (docs/media.md, "Validation").
+MEDIA_MAX_WIDTH = int(env("MEDIA_MAX_WIDTH", "16384"))
+MEDIA_MAX_HEIGHT = int(env("MEDIA_MAX_HEIGHT", "16384"))
+MEDIA_MAX_PIXELS = int(env("MEDIA_MAX_PIXELS", str(80_000_000)))
+MEDIA_MAX_CHANNELS = int(env("MEDIA_MAX_CHANNELS", "64"))
+MEDIA_MAX_FRAMES = int(env("MEDIA_MAX_FRAMES", "200000"))
+MEDIA_MAX_DURATION_SECONDS = float(env("MEDIA_MAX_DURATION_SECONDS", str(4 * 3600)))
+MEDIA_MAX_FRAME_BYTES = int(env("MEDIA_MAX_FRAME_BYTES", str(2 * 1024**3)))
+MEDIA_MAX_EXR_PARTS = int(env("MEDIA_MAX_EXR_PARTS", "16"))
+MEDIA_ALLOW_UNCOMPRESSED_VIDEO = env_bool("MEDIA_ALLOW_UNCOMPRESSED_VIDEO", default=False)
+# The decoding child process: address-space and CPU caps, and a wall-clock bound.
+MEDIA_DECODE_MEMORY_MB = int(env("MEDIA_DECODE_MEMORY_MB", "4096"))
+MEDIA_DECODE_CPU_SECONDS = int(env("MEDIA_DECODE_CPU_SECONDS", "1800"))
+MEDIA_DECODE_WALL_SECONDS = int(env("MEDIA_DECODE_WALL_SECONDS", "3600"))
+# Media tasks: hard time limits, attempts before a lost worker means "failed", and the
+# deadline after which the sweep fails media stuck validating or making its proxy.
+MEDIA_TASK_TIME_LIMIT = int(env("MEDIA_TASK_TIME_LIMIT", "7200"))
+MEDIA_MAX_ATTEMPTS = int(env("MEDIA_MAX_ATTEMPTS", "2"))
+MEDIA_STUCK_SECONDS = int(env("MEDIA_STUCK_SECONDS", "10800"))
 # Browsers PUT parts straight to S3, so the bucket needs CORS. Outside production the
 # platform sets it itself; in production set it on the bucket (or opt in here).
 S3_MANAGE_CORS = env_bool("S3_MANAGE_CORS", default=not PRODUCTION)
@@ -236,6 +329,13 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_PREVENT_ENUMERATION = True
 # Brute-force protection: failed logins are limited per IP and per account (Redis cache).
+# Behind load balancers every request comes from their address: name how many proxies of
+# ours append to X-Forwarded-For (or the header one of them sets, e.g. X-Real-IP), so rate
+# limits, lockouts and the audit log key on the client, never on a header a client forged.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER") or None
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key"),
     "login": "30/m/ip",
@@ -266,9 +366,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.BacklotAutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.errors.api_exception_handler",
+    # The browsable API is a development aid: production answers JSON only.
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        *([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
     ],
     "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 50,
@@ -345,6 +446,8 @@ EMAIL_OUTBOX_DIR = "" if PRODUCTION else env("EMAIL_OUTBOX_DIR", "")
 # Closed beta (apps.beta, docs/beta.md): invitation links expire after this many days;
 # links in emails sent outside a request (CLI) use BACKLOT_BASE_URL.
 BETA_INVITATION_DAYS = int(env("BETA_INVITATION_DAYS", "7"))
+# Who a suspended person or partner writes to (the suspended page and its 403s).
+BETA_CONTACT_EMAIL = env("BETA_CONTACT_EMAIL", "beta@backlot.local")
 BACKLOT_BASE_URL = env("BACKLOT_BASE_URL", "http://127.0.0.1:8000")
 
 LANGUAGE_CODE = "en-us"
@@ -388,6 +491,8 @@ ASSIST_PROVIDERS: dict[str, dict[str, Any]] = {
         "api_key": env("ANTHROPIC_API_KEY"),
         "model": env("ANTHROPIC_MODEL", "claude-sonnet-4-5"),
         "base_url": env("ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
+        # The processing geography sent as inference_geo ("us"); empty: global.
+        "inference_geo": env("ANTHROPIC_INFERENCE_GEO"),
     },
     "openai_compatible": {
         "base_url": env("OPENAI_COMPAT_BASE_URL"),
@@ -402,6 +507,8 @@ ASSIST_PROVIDERS: dict[str, dict[str, Any]] = {
         "guarantee_source": env(
             "OPENAI_COMPAT_GUARANTEE_SOURCE", "not declared by this deployment"
         ),
+        # Believed only with an https source and the date it was read (YYYY-MM-DD).
+        "guarantee_date": env("OPENAI_COMPAT_GUARANTEE_DATE"),
     },
     "local": {},
 }

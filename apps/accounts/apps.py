@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from apps.accounts import schema, signals  # noqa: F401  (registers receivers, schema)
+        # Receivers and the socket rule; the rule's imports need the app registry.
+        from apps.accounts import schema, signals, socket_access  # noqa: F401
+
+        socket_access.register()

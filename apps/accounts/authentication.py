@@ -9,6 +9,8 @@ from rest_framework.request import Request
 from apps.accounts.models import ApiToken
 from apps.accounts.tokens import TOKEN_MARKER, hash_token
 
+MEMO_ATTRIBUTE = "_backlot_api_token_auth"
+
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer blt_...` with a personal API token."""
@@ -16,6 +18,22 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
+        """Looked up once per request: the beta gate (middleware, on the HttpRequest) and
+        DRF (on its Request wrapping the same HttpRequest) share the answer."""
+        raw = getattr(request, "_request", request)
+        found = getattr(raw, MEMO_ATTRIBUTE, None)
+        if found is None:
+            try:
+                found = (self._authenticate(request), None)
+            except exceptions.AuthenticationFailed as failure:
+                found = (None, failure)
+            setattr(raw, MEMO_ATTRIBUTE, found)
+        result, refused = found
+        if refused is not None:
+            raise refused
+        return result
+
+    def _authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None

@@ -8,7 +8,9 @@ from django.urls import reverse
 
 from apps.tenancy.selectors import is_studio_staff
 
-EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/metrics")
+# /metrics is not exempt: a beta admin's session reads it only with two-factor on (the
+# scraper's bearer token is no session and passes untouched).
+EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz")
 
 
 def requires_two_factor(user: object) -> bool:

@@ -30,6 +30,8 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField(unique=True)
     display_name = models.CharField(max_length=150, blank=True)
+    # Why the studio suspended this person (shown to them on the suspended page).
+    suspension_reason = models.CharField(max_length=300, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

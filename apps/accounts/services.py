@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,6 +10,8 @@ from apps.accounts.models import ApiToken, User
 from apps.accounts.tokens import generate_token
 from apps.audit.services import audit_record
 from apps.core.errors import ValidationFailed
+
+API_TOKEN_DEFAULT_DAYS = 90
 
 
 def api_token_create(
@@ -21,6 +23,9 @@ def api_token_create(
         raise ValidationFailed("Give the token a name so you can recognise it later.", field="name")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed("The expiry date must be in the future.", field="expires_at")
+    if expires_at is None:
+        # No token lives forever by default: a forgotten token on a laptop expires.
+        expires_at = timezone.now() + timedelta(days=API_TOKEN_DEFAULT_DAYS)
     plain, prefix, digest = generate_token()
     with transaction.atomic():
         token = ApiToken.objects.create(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -14,7 +15,8 @@ from apps.assist.registry import configured_providers
 from apps.core.errors import ValidationFailed
 from apps.production.selectors import access_project_by_id
 from apps.tenancy.policy import Capability
-from apps.tenancy.viewsets import OrganizationScopedViewSet
+from apps.tenancy.scope import tenant_scope
+from apps.tenancy.viewsets import BacklotAPIMixin, OrganizationScopedViewSet
 
 
 @extend_schema_serializer(
@@ -40,6 +42,12 @@ class AIPolicySerializer(serializers.ModelSerializer[AIPolicy]):
     allowed_regions = serializers.ListField(
         child=serializers.CharField(max_length=64), max_length=50, required=False
     )
+    accept = serializers.BooleanField(
+        required=False,
+        write_only=True,
+        help_text="The owner accepts the policy as saved; external providers stay off until then.",
+    )
+    accepted = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = AIPolicy
@@ -48,9 +56,14 @@ class AIPolicySerializer(serializers.ModelSerializer[AIPolicy]):
             "max_retention_days",
             "allowed_providers",
             "allowed_regions",
+            "version",
+            "accepted_version",
+            "accepted",
+            "accepted_at",
+            "accept",
             "updated_at",
         ]
-        read_only_fields = ["updated_at"]
+        read_only_fields = ["updated_at", "version", "accepted_version", "accepted_at"]
 
 
 class AIPolicyViewSet(OrganizationScopedViewSet):
@@ -76,6 +89,7 @@ class AIPolicyViewSet(OrganizationScopedViewSet):
             max_retention_days=data.get("max_retention_days", "keep"),
             allowed_providers=data.get("allowed_providers"),
             allowed_regions=data.get("allowed_regions"),
+            accept=bool(data.get("accept")),
         )
         return Response(AIPolicySerializer(policy).data)
 
@@ -181,17 +195,39 @@ class AssistViewSet(OrganizationScopedViewSet):
         super().initial(request, *args, **kwargs)
         # The project is resolved before any input is looked at: foreign ids answer 404.
         self.project = access_project_by_id(int(self.kwargs["project_pk"]))
+        # No provider call runs inside the request's transaction: close it (and the scope)
+        # now; handlers open short tenant scopes and the service logs each call in its own
+        # transactions around the call.
+        self._scope_stack.close()
+
+    def _scope(self) -> Any:
+        return tenant_scope(self.organization.pk, user_id=self.request.user.pk)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if not connection.in_atomic_block:  # nothing to roll back: the request holds none
+            return super(BacklotAPIMixin, self).handle_exception(exc)
+        return super().handle_exception(exc)
 
     def _project(self) -> Any:
         return self.project
 
     def _source(
-        self, data: dict[str, Any]
+        self, data: dict[str, Any], *, summary: bool = False
+    ) -> tuple[str, int, str, list[dict[str, Any]], list[dict[str, Any]]]:
+        with self._scope():
+            return self._read_source(data, summary=summary)
+
+    def _read_source(
+        self, data: dict[str, Any], *, summary: bool = False
     ) -> tuple[str, int, str, list[dict[str, Any]], list[dict[str, Any]]]:
         project = self._project()
         if data.get("session"):
             title, notes, decisions = sources.notes_of_session(
-                self.request.user, self.membership, project, data["session"]
+                self.request.user,
+                self.membership,
+                project,
+                data["session"],
+                made_in_session=summary,
             )
             return "review_session", data["session"], title, notes, decisions
         if data.get("version"):
@@ -202,20 +238,21 @@ class AssistViewSet(OrganizationScopedViewSet):
     @extend_schema(responses={200: ProviderSerializer(many=True)})
     def providers(self, request: Request, **kwargs: Any) -> Response:
         project = self._project()
-        policy = services.ai_policy_of(project)
         rows = []
-        for name, provider in configured_providers().items():
-            reason = services.provider_refusal(project, policy, name, provider)
-            rows.append(
-                {
-                    "name": name,
-                    "title": provider.title,
-                    "model": provider.model,
-                    "guarantees": provider.guarantees.as_dict(),
-                    "allowed": reason is None,
-                    "reason": reason,
-                }
-            )
+        with self._scope():
+            policy = services.ai_policy_of(project)
+            for name, provider in configured_providers().items():
+                reason = services.provider_refusal(project, policy, name, provider)
+                rows.append(
+                    {
+                        "name": name,
+                        "title": provider.title,
+                        "model": provider.model,
+                        "guarantees": provider.guarantees.as_dict(),
+                        "allowed": reason is None,
+                        "reason": reason,
+                    }
+                )
         return Response(rows)
 
     @extend_schema(request=AssistRequestSerializer, responses={201: SuggestionSerializer})
@@ -237,7 +274,9 @@ class AssistViewSet(OrganizationScopedViewSet):
     def summary(self, request: Request, **kwargs: Any) -> Response:
         payload = AssistRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        source_type, source_id, title, notes, decisions = self._source(payload.validated_data)
+        source_type, source_id, title, notes, decisions = self._source(
+            payload.validated_data, summary=True
+        )
         suggestion = services.suggest_summary(
             actor=request.user,
             project=self._project(),
@@ -257,7 +296,8 @@ class AssistViewSet(OrganizationScopedViewSet):
         if not payload.validated_data.get("note"):
             raise ValidationFailed("Name the note to rewrite.", field="note")
         project = self._project()
-        note = sources.note_by_id(project, payload.validated_data["note"])
+        with self._scope():
+            note = sources.note_by_id(project, payload.validated_data["note"])
         suggestion = services.suggest_rewrite(
             actor=request.user,
             project=project,

@@ -8,8 +8,13 @@ from django.db import models
 from apps.tenancy.models import TenantModel
 
 
+def offline_only() -> list[str]:
+    return ["local"]
+
+
 class AIPolicy(TenantModel):
-    """What a project allows for language-model assistance. No training is the default."""
+    """What a project allows for language-model assistance. No training is the default;
+    external providers stay off until the partner owner accepts the current version."""
 
     project = models.OneToOneField(
         "production.Project", on_delete=models.CASCADE, related_name="ai_policy"
@@ -17,8 +22,15 @@ class AIPolicy(TenantModel):
     no_training = models.BooleanField(default=True)
     # None: any retention; 0: the provider must keep nothing.
     max_retention_days = models.PositiveIntegerField(null=True, blank=True, default=30)
-    allowed_providers = models.JSONField(default=list, blank=True)  # empty: any provider
+    # Only named providers (the offline one is always allowed, named or not).
+    allowed_providers = models.JSONField(default=offline_only, blank=True)
     allowed_regions = models.JSONField(default=list, blank=True)  # empty: any region
+    version = models.PositiveIntegerField(default=1)  # +1 on every change
+    accepted_version = models.PositiveIntegerField(default=0)  # 0: never accepted
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -35,10 +47,17 @@ class AIPolicy(TenantModel):
             "max_retention_days": self.max_retention_days,
             "allowed_providers": list(self.allowed_providers),
             "allowed_regions": list(self.allowed_regions),
+            "version": self.version,
+            "accepted_version": self.accepted_version,
         }
+
+    @property
+    def accepted(self) -> bool:
+        return bool(self.accepted_version) and self.accepted_version == self.version
 
 
 class CallStatus(models.TextChoices):
+    SENT = "sent", "Sent, no answer yet"
     OK = "ok", "Answered"
     ERROR = "error", "Provider error"
     REFUSED = "refused", "Refused by policy"
@@ -49,16 +68,19 @@ class AssistCall(TenantModel):
 
     project = models.ForeignKey("production.Project", on_delete=models.CASCADE, related_name="+")
     purpose = models.CharField(max_length=20)
-    provider = models.CharField(max_length=40, blank=True)
-    model = models.CharField(max_length=120, blank=True)
-    region = models.CharField(max_length=60, blank=True)
+    # Sizes are enforced by the service (names are cut to fit, never lose the row).
+    provider = models.CharField(max_length=60, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    region = models.CharField(max_length=120, blank=True)
     status = models.CharField(max_length=10, choices=CallStatus.choices)
     detail = models.TextField(blank=True)
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     duration_ms = models.PositiveIntegerField(default=0)
     policy = models.JSONField(default=dict)  # the policy in force
-    guarantees = models.JSONField(default=dict)  # what the chosen provider declared
+    # What the chosen provider declared; for a refusal, {provider: declaration} of each.
+    guarantees = models.JSONField(default=dict)
+    prompt_sent = models.BooleanField(default=False)  # the prompt may have reached it
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )

@@ -19,9 +19,20 @@ class RoutingDecision:
         return f"No provider satisfies this project's AI policy ({details})."
 
 
+def region_within(region: str, allowed: str) -> bool:
+    """`eu-west-1` is within `eu`; `eu` (anywhere in the EU) is not within `eu-west-1`,
+    and `global` is within nothing but `global`."""
+    return region == allowed or region.startswith(allowed + "-")
+
+
 def unmet(policy: AIPolicy, name: str, guarantees: Guarantees) -> str | None:
-    """Why a provider does not satisfy the policy, or None when it does."""
-    if policy.allowed_providers and name not in policy.allowed_providers:
+    """Why a provider does not satisfy the policy, or None when it does. The offline
+    provider never leaves the deployment: it is always allowed."""
+    if name == "local":
+        return None
+    if not policy.accepted_version or policy.accepted_version != policy.version:
+        return "the project owner has not accepted the current AI policy"
+    if name not in policy.allowed_providers:
         return "not in the project's allowed providers"
     if policy.no_training and not guarantees.no_training:
         return "does not guarantee that it will not train on the project's data"
@@ -34,7 +45,13 @@ def unmet(policy: AIPolicy, name: str, guarantees: Guarantees) -> str | None:
             else f"{guarantees.retention_days} days"
         )
         return f"keeps data for {kept}, the policy allows {policy.max_retention_days}"
-    if policy.allowed_regions and not set(guarantees.regions) & set(policy.allowed_regions):
+    if policy.allowed_regions and not (
+        guarantees.regions
+        and all(
+            any(region_within(region, allowed) for allowed in policy.allowed_regions)
+            for region in guarantees.regions
+        )
+    ):
         where = ", ".join(guarantees.regions) or "an unstated region"
         return f"processes data in {where}, outside {', '.join(policy.allowed_regions)}"
     return None

@@ -10,6 +10,13 @@ from typing import Any
 from django.db import transaction
 
 from apps.assist import routing
+from apps.assist.ai_policy import (  # re-exported: callers use services.ai_policy_*
+    BETA_OFF,
+    ai_policy_accept,
+    ai_policy_of,
+    ai_policy_update,
+    provider_refusal,
+)
 from apps.assist.models import (
     AIPolicy,
     AssistCall,
@@ -18,12 +25,34 @@ from apps.assist.models import (
     SuggestionKind,
     SuggestionStatus,
 )
-from apps.assist.providers.base import GenerationRequest, GenerationResult, ProviderError
+from apps.assist.providers.base import (
+    GenerationRequest,
+    GenerationResult,
+    ProviderError,
+    TextProvider,
+)
 from apps.assist.registry import configured_providers
 from apps.audit.services import audit_record
 from apps.beta.selectors import feature_enabled
 from apps.core.errors import BacklotError, Conflict, ValidationFailed
 from apps.production.models import Project
+from apps.tenancy.scope import tenant_scope
+
+__all__ = [
+    "BETA_OFF",
+    "AssistFailed",
+    "AssistRefused",
+    "ai_policy_accept",
+    "ai_policy_of",
+    "ai_policy_update",
+    "assist_generate",
+    "provider_refusal",
+    "suggest_rewrite",
+    "suggest_summary",
+    "suggest_task_list",
+    "suggestion_decide",
+    "suggestion_edit",
+]
 
 SYSTEM = (
     "You help a film post-production team turn review notes into work. Be concise, keep "
@@ -41,130 +70,129 @@ class AssistFailed(BacklotError):
     code = "provider_error"
 
 
-def ai_policy_of(project: Project) -> AIPolicy:
-    policy = AIPolicy.objects.filter(project=project).first()
-    if policy is None:
-        policy = AIPolicy.objects.create(organization_id=project.organization_id, project=project)
-    return policy
+def _cut(field: str, value: str) -> str:
+    """Names longer than their column are cut to fit: a long model name never loses a row."""
+    size = getattr(AssistCall._meta.get_field(field), "max_length", None) or len(value)
+    return value[:size]
 
 
-def ai_policy_update(
-    *,
+def _refuse(
     actor: Any,
     project: Project,
-    no_training: bool | None = None,
-    max_retention_days: int | str | None = "keep",
-    allowed_providers: list[str] | None = None,
-    allowed_regions: list[str] | None = None,
-) -> AIPolicy:
-    with transaction.atomic():
-        policy = ai_policy_of(project)
-        before = policy.as_dict()
-        if no_training is not None:
-            policy.no_training = no_training
-        if max_retention_days != "keep":
-            if max_retention_days is not None and int(max_retention_days) < 0:
-                raise ValidationFailed("Retention cannot be negative.", field="max_retention_days")
-            policy.max_retention_days = (
-                None if max_retention_days is None else int(max_retention_days)
-            )
-        if allowed_providers is not None:
-            policy.allowed_providers = sorted({str(p) for p in allowed_providers})
-        if allowed_regions is not None:
-            policy.allowed_regions = sorted({str(r) for r in allowed_regions})
-        policy.updated_by = actor
-        policy.save()
-        audit_record(
-            action="ai_policy.update",
-            actor=actor,
-            target=policy,
-            changes={"before": before, "after": policy.as_dict()},
-        )
-    return policy
-
-
-def provider_refusal(project: Project, policy: AIPolicy, name: str, provider: Any) -> str | None:
-    """Why a configured provider would not be used for this project now (None: usable)."""
-    if name != "local" and not feature_enabled(project.organization_id, "assist.llm"):
-        return "external LLM providers are not switched on for this organization"
-    return routing.unmet(policy, name, provider.guarantees)
-
-
-def assist_generate(
-    *, actor: Any, project: Project, request: GenerationRequest, provider: str | None = None
-) -> tuple[GenerationResult, AssistCall]:
-    policy = ai_policy_of(project)
-    providers = configured_providers()
-    blocked: dict[str, str] = {}
-    if not feature_enabled(project.organization_id, "assist.llm"):
-        # The offline assistant is always available; external providers are a beta feature.
-        blocked = {
-            name: "external LLM providers are not switched on for this organization"
-            for name in providers
-            if name != "local"
-        }
-    decision = routing.route(policy, providers, provider, blocked)
-    if decision.provider is None:
-        message = decision.refusal_message()
-        with transaction.atomic():
-            call = AssistCall.objects.create(
-                organization_id=project.organization_id,
-                project=project,
-                purpose=request.purpose,
-                provider=provider or "",
-                status=CallStatus.REFUSED,
-                detail=message,
-                policy=policy.as_dict(),
-                created_by=actor,
-            )
-            audit_record(
-                action="assist.refused",
-                actor=actor,
-                target=call,
-                changes={"purpose": request.purpose, "reasons": decision.reasons},
-            )
-        # The refusal row must survive the error response.
-        raise AssistRefused(message)
-    chosen = decision.provider
-    started = time.perf_counter()
-    try:
-        result = chosen.generate(request)
-    except ProviderError as error:
-        AssistCall.objects.create(
-            organization_id=project.organization_id,
-            project=project,
-            purpose=request.purpose,
-            provider=chosen.name,
-            model=chosen.model,
-            status=CallStatus.ERROR,
-            detail=str(error)[:2000],
-            duration_ms=int((time.perf_counter() - started) * 1000),
-            policy=policy.as_dict(),
-            guarantees=chosen.guarantees.as_dict(),
-            created_by=actor,
-        )
-        raise AssistFailed(f"{chosen.title} failed: {error}") from error
+    policy: AIPolicy,
+    request: GenerationRequest,
+    wanted: str | None,
+    decision: routing.RoutingDecision,
+    providers: dict[str, TextProvider],
+) -> str:
+    message = decision.refusal_message()
     call = AssistCall.objects.create(
         organization_id=project.organization_id,
         project=project,
         purpose=request.purpose,
-        provider=chosen.name,
-        model=result.model,
-        region=result.region,
-        status=CallStatus.OK,
-        input_tokens=result.input_tokens,
-        output_tokens=result.output_tokens,
-        duration_ms=int((time.perf_counter() - started) * 1000),
+        provider=_cut("provider", wanted or ""),
+        status=CallStatus.REFUSED,
+        detail=message,
         policy=policy.as_dict(),
-        guarantees=chosen.guarantees.as_dict(),
+        # What each refused provider declared: the refusal can be checked later.
+        guarantees={
+            name: providers[name].guarantees.as_dict()
+            for name in decision.reasons
+            if name in providers
+        },
         created_by=actor,
     )
     audit_record(
-        action="assist.call",
+        action="assist.refused",
         actor=actor,
         target=call,
-        changes={"provider": chosen.name, "model": result.model, "purpose": request.purpose},
+        changes={"purpose": request.purpose, "reasons": decision.reasons},
     )
+    return message
+
+
+def assist_generate(
+    *,
+    actor: Any,
+    project: Project,
+    request: GenerationRequest,
+    provider: str | None = None,
+    providers: dict[str, TextProvider] | None = None,
+) -> tuple[GenerationResult, AssistCall]:
+    """Route, log the call as `sent` in its own transaction, call the provider outside any
+    transaction this function opens, then complete or fail the row in another one. Callers
+    must not hold a database transaction around it (the API and page views do not)."""
+    providers = configured_providers() if providers is None else providers
+    org_id = project.organization_id
+    with tenant_scope(org_id, user_id=getattr(actor, "pk", None)):
+        policy = ai_policy_of(project)
+        blocked: dict[str, str] = {}
+        if not feature_enabled(org_id, "assist.llm"):
+            # The offline assistant is always available; external providers are a beta feature.
+            blocked = {name: BETA_OFF for name in providers if name != "local"}
+        decision = routing.route(policy, providers, provider, blocked)
+        chosen = decision.provider
+        if chosen is None:
+            refusal = _refuse(actor, project, policy, request, provider, decision, providers)
+        else:
+            declared = chosen.guarantees
+            call = AssistCall.objects.create(
+                organization_id=org_id,
+                project=project,
+                purpose=request.purpose,
+                provider=_cut("provider", chosen.name),
+                model=_cut("model", chosen.model),
+                region=_cut("region", ",".join(declared.regions)),
+                status=CallStatus.SENT,
+                prompt_sent=True,
+                policy=policy.as_dict(),
+                guarantees=declared.as_dict(),
+                created_by=actor,
+            )
+    if chosen is None:
+        # The refusal row is committed already; it survives the error response.
+        raise AssistRefused(refusal)
+    started = time.perf_counter()
+    result: GenerationResult | None = None
+    failure: Exception | None = None
+    try:
+        result = chosen.generate(request)
+    except Exception as error:
+        failure = error
+    with tenant_scope(org_id, user_id=getattr(actor, "pk", None)):
+        call.duration_ms = int((time.perf_counter() - started) * 1000)
+        if result is not None:
+            call.status = CallStatus.OK
+            call.model = _cut("model", result.model or chosen.model)
+            call.region = _cut("region", result.region or call.region)
+            call.input_tokens = result.input_tokens
+            call.output_tokens = result.output_tokens
+        else:
+            call.status = CallStatus.ERROR
+            call.detail = (
+                str(failure)
+                if isinstance(failure, ProviderError)
+                else f"{type(failure).__name__}: {failure}"
+            )[:2000]
+            call.prompt_sent = getattr(failure, "sent", True)
+        call.save()
+        audit_record(
+            action="assist.call" if result is not None else "assist.call_failed",
+            actor=actor,
+            target=call,
+            changes={
+                "provider": chosen.name,
+                "model": call.model,
+                "region": call.region,
+                "purpose": request.purpose,
+                "status": call.status,
+            },
+        )
+    if result is None:
+        if isinstance(failure, ProviderError):
+            raise AssistFailed(f"{chosen.title} failed: {failure}") from failure
+        assert failure is not None
+        raise failure  # a bug, not the provider: a 500, but the row is already complete
     return result, call
 
 
@@ -311,7 +339,8 @@ def _save(
     text: str = "",
     tasks: list[dict[str, Any]] | None = None,
 ) -> Suggestion:
-    with transaction.atomic():
+    # Its own scope and transaction: the provider call before it ran outside any.
+    with tenant_scope(project.organization_id, user_id=getattr(actor, "pk", None)):
         suggestion = Suggestion.objects.create(
             organization_id=project.organization_id,
             project=project,

@@ -29,19 +29,29 @@ def note_item(note: Any, project: Project) -> dict[str, Any]:
         "frame_in": note.frame_in,
         "frame_out": note.frame_out,
         "timecode": _timecode(project, note.frame_in),
-        "author": note.author.display_name or note.author.email,
+        # Never an email address: prompts may go to an external provider.
+        "author": note.author.display_name or f"reviewer #{note.author_id}",
         "text": note.text,
         "resolved": note.status == "resolved",
     }
 
 
 def notes_of_session(
-    user: Any, membership: Membership, project: Project, session_id: int
+    user: Any,
+    membership: Membership,
+    project: Project,
+    session_id: int,
+    *,
+    made_in_session: bool = False,
 ) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The notes on the session's playlist (for a task list), or with `made_in_session`
+    only those written in this session (for its summary)."""
     session = review.access_session_by_id(user, membership, session_id)
     if session.project_id != project.pk:
         raise NotFound("Review session not found.")
     notes = review.notes_of_session_playlist(session).select_related("version__shot", "author")
+    if made_in_session:
+        notes = notes.filter(session_id=session.pk)
     decisions = []
     for item in session.playlist.select_related("version__shot").all():
         for decision in review.decisions_of_version(item.version):

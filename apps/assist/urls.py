@@ -8,4 +8,9 @@ urlpatterns = [
         views.assist_page,
         name="assist-page",
     ),
+    path(
+        "projects/<slug:org>/<int:project_id>/assistant/ask/",
+        views.assist_ask,
+        name="assist-ask",
+    ),
 ]

@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -19,6 +20,8 @@ from apps.production.selectors import access_project_by_id
 from apps.review.selectors import sessions_of_project
 from apps.tenancy.models import Membership, Role
 from apps.tenancy.policy import Capability, can
+from apps.tenancy.scope import tenant_scope
+from apps.tenancy.selectors import access_membership_by_slug
 from apps.tenancy.web import organization_page
 
 
@@ -45,43 +48,18 @@ def _handle_post(request: HttpRequest, membership: Membership, project: Any) -> 
             allowed_regions=[
                 r.strip() for r in request.POST.get("allowed_regions", "").split(",") if r.strip()
             ],
+            accept=request.POST.get("accept") == "on",
         )
-        messages.success(request, "AI policy saved.")
+        messages.success(
+            request,
+            "AI policy saved and accepted."
+            if request.POST.get("accept") == "on"
+            else "AI policy saved. External providers stay off until you accept it.",
+        )
         return
     if not can(membership, Capability.ASSIST_USE):
         raise Forbidden("Your role can read suggestions but not ask for or decide them.")
-    if action in ("task_list", "summary"):
-        source = request.POST.get("source", "")
-        kind, _, raw_id = source.partition(":")
-        if kind == "session" and raw_id.isdigit():
-            title, notes, decisions = sources.notes_of_session(
-                user, membership, project, int(raw_id)
-            )
-            source_type, source_id = "review_session", int(raw_id)
-        else:
-            raise Forbidden("Choose a review session.")
-        if action == "task_list":
-            services.suggest_task_list(
-                actor=user,
-                project=project,
-                source_type=source_type,
-                source_id=source_id,
-                notes=notes,
-            )
-        else:
-            services.suggest_summary(
-                actor=user,
-                project=project,
-                source_type=source_type,
-                source_id=source_id,
-                title=title,
-                notes=notes,
-                decisions=decisions,
-            )
-        messages.success(
-            request, "Suggestion ready: review it, edit it, then accept or dismiss it."
-        )
-    elif action == "edit":
+    if action == "edit":
         suggestion = _suggestion(project, request.POST.get("suggestion", "0"))
         tasks = None
         if suggestion.kind == "task_list":
@@ -103,6 +81,61 @@ def _handle_post(request: HttpRequest, membership: Membership, project: Any) -> 
         messages.success(
             request, f"Suggestion {'accepted' if action == 'accept' else 'dismissed'}."
         )
+
+
+def _ask(request: HttpRequest, membership: Membership, project: Any) -> None:
+    """Task list or summary from a review session. Runs with no transaction held: the
+    notes are read in a short tenant scope, the service logs the call around it."""
+    if not can(membership, Capability.ASSIST_USE):
+        raise Forbidden("Your role can read suggestions but not ask for or decide them.")
+    action = request.POST.get("action", "")
+    kind, _, raw_id = request.POST.get("source", "").partition(":")
+    if action not in ("task_list", "summary") or kind != "session" or not raw_id.isdigit():
+        raise Forbidden("Choose a review session.")
+    user = request.user
+    with tenant_scope(membership.organization_id, user_id=user.pk):
+        title, notes, decisions = sources.notes_of_session(
+            user, membership, project, int(raw_id), made_in_session=action == "summary"
+        )
+    if action == "task_list":
+        services.suggest_task_list(
+            actor=user,
+            project=project,
+            source_type="review_session",
+            source_id=int(raw_id),
+            notes=notes,
+        )
+    else:
+        services.suggest_summary(
+            actor=user,
+            project=project,
+            source_type="review_session",
+            source_id=int(raw_id),
+            title=title,
+            notes=notes,
+            decisions=decisions,
+        )
+    messages.success(request, "Suggestion ready: review it, edit it, then accept or dismiss it.")
+
+
+@login_required
+@require_http_methods(["POST"])
+def assist_ask(request: HttpRequest, org: str, project_id: int) -> HttpResponse:
+    """Like `organization_page`, but without holding the tenant scope's transaction over the
+    provider call (a call may take a minute; its log rows commit on their own)."""
+    try:
+        membership = access_membership_by_slug(request.user, org)
+        with tenant_scope(membership.organization_id, user_id=request.user.pk):
+            project = access_project_by_id(project_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    try:
+        _ask(request, membership, project)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    except BacklotError as error:
+        messages.error(request, error.message)
+    return HttpResponseRedirect(reverse("assist-page", args=[org, project.pk]))
 
 
 @organization_page

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from apps.audit.models import AuditEntry
+from apps.tenancy.context import privileged_context
 from apps.tenancy.scope import require_scope
 
 
@@ -23,12 +23,5 @@ def all_audit_entries_readable() -> Iterator[QuerySet[AuditEntry]]:
 
     Sets the database flag the audit read policy honours, for this transaction only.
     """
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('backlot.audit_scope', 'all', true)")
-        try:
-            yield AuditEntry.objects.all()
-        finally:
-            if not connection.needs_rollback:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT set_config('backlot.audit_scope', '', true)")
+    with privileged_context("audit_scope"):
+        yield AuditEntry.objects.all()

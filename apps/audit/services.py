@@ -20,9 +20,13 @@ def audit_record(
     target: models.Model | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Write one audit row. `organization_id` defaults to the active tenant scope."""
+    """Write one audit row. `organization_id` defaults to the active tenant scope.
+
+    An action in one organization's scope on another organization's row (studio staff on
+    a project a partner shared) is written into the owner's log too, so a partner's own
+    audit log shows everything done to its data, by whomever."""
+    scope = current_scope()
     if organization_id is None:
-        scope = current_scope()
         organization_id = scope.organization_id if scope else None
     context = current_request_context()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
@@ -43,4 +47,21 @@ def audit_record(
         entry.target_repr = str(target)[:300]
     entry.save(force_insert=True)
     metrics.AUDIT_ENTRIES.labels(action=action).inc()
+    owner_id = getattr(target, "organization_id", None) if target is not None else None
+    if (
+        owner_id is not None
+        and scope is not None
+        and organization_id == scope.organization_id
+        and owner_id != organization_id
+    ):
+        copied = {
+            f.attname: getattr(entry, f.attname)
+            for f in AuditEntry._meta.concrete_fields
+            if not f.primary_key and f.attname != "created_at"
+        }
+        copied.update(
+            organization_id=owner_id,
+            changes={**entry.changes, "acting_organization": organization_id},
+        )
+        AuditEntry(**copied).save(force_insert=True)
     return entry

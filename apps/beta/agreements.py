@@ -12,7 +12,7 @@ from apps.accounts.models import User
 from apps.audit.services import audit_record
 from apps.beta.models import Agreement, AgreementAcceptance, AgreementVersion
 from apps.beta.selectors import current_agreement_versions
-from apps.core.consumers import disconnect_user_sockets
+from apps.core.access import access_changed
 from apps.core.errors import Conflict, ValidationFailed
 from apps.tenancy.selectors import memberships_of_user
 
@@ -57,8 +57,12 @@ def agreement_publish(
             reason = (
                 f"{agreement.title} version {version.number} was published: accept it to continue."
             )
-            for user_id in User.objects.filter(is_active=True).values_list("pk", flat=True):
-                disconnect_user_sockets(user_id, reason)
+            # One batch: the epochs of everyone move in one write, then each socket closes.
+            access_changed(
+                user_ids=User.objects.filter(is_active=True).values_list("pk", flat=True),
+                reason=reason,
+                close=True,
+            )
     return version
 
 

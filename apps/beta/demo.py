@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from apps.beta.agreements import agreement_publish
 from apps.beta.gates import cohort_create
 from apps.beta.models import Agreement, BetaProfile, BetaStatus, Cohort
 from apps.beta.suspension import beta_profile_update
+from apps.core.errors import Forbidden
 from apps.tenancy.models import Organization, OrganizationKind
 
 DEMO_NDA_KEY = "nda"
@@ -26,6 +29,8 @@ DEMO_COHORT = "Wave 1"
 
 
 def seed_beta(*, log: Any = print) -> None:
+    if settings.BACKLOT_ENV == "production":
+        raise Forbidden("The demo beta program is never seeded in production.")
     agreement = Agreement.objects.filter(key=DEMO_NDA_KEY).first()
     if agreement is None or not agreement.versions.exists():
         version = agreement_publish(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from apps.beta.models import BetaProfile, Feedback
+from apps.core.csv_cells import csv_row
 from apps.core.errors import ValidationFailed
 from apps.tenancy.models import Organization, OrganizationKind
 from apps.tenancy.scope import tenant_scope
@@ -130,18 +131,20 @@ def feedback_csv(rows: list[FeedbackRow]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for row in rows:
+        # A spreadsheet must not run a formula someone typed (feedback, a name, a page).
         writer.writerow(
-            [
-                row.created_at.isoformat(),
-                row.partner,
-                row.cohort,
-                row.user,
-                row.rating,
-                row.subject,
-                row.subject_id or "",
-                row.page,
-                # A spreadsheet must not run a formula someone typed as feedback.
-                "'" + row.text if row.text[:1] in ("=", "+", "-", "@") else row.text,
-            ]
+            csv_row(
+                [
+                    row.created_at.isoformat(),
+                    row.partner,
+                    row.cohort,
+                    row.user,
+                    row.rating,
+                    row.subject,
+                    row.subject_id or "",
+                    row.page,
+                    row.text,
+                ]
+            )
         )
     return out.getvalue()

@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
@@ -66,10 +68,32 @@ def refusal_response(request: HttpRequest, refusal: Refusal) -> HttpResponse:
         )
     if refusal.code == "agreement_required" and request.method in ("GET", "HEAD"):
         return HttpResponseRedirect(f"{refusal.url}?{urlencode({'next': request.get_full_path()})}")
+    if refusal.code == "beta_access_suspended":
+        return suspended_response(request, refusal.subject, refusal.reason, is_partner=True)
     return render(
         request,
         "errors/error.html",
         {"status": 403, "title": "Access refused", "message": refusal.message},
+        status=403,
+    )
+
+
+def suspended_response(
+    request: HttpRequest, subject: str, reason: str, *, is_partner: bool
+) -> HttpResponse:
+    """The page of a suspended partner or person: who, the reason the studio gave, whom to
+    write to. No flash messages above it (they are consumed unseen)."""
+    list(messages.get_messages(request))
+    return render(
+        request,
+        "beta/suspended.html",
+        {
+            "suspended": True,
+            "subject": subject,
+            "reason": reason,
+            "is_partner": is_partner,
+            "contact": settings.BETA_CONTACT_EMAIL,
+        },
         status=403,
     )
 

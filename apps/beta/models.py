@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.tenancy.models import Organization, TenantModel
+from apps.tenancy.models import Organization, Role, TenantModel
 
 
 class BetaStatus(models.TextChoices):
@@ -90,6 +90,11 @@ class Invitation(TenantModel):
 
     def __str__(self) -> str:
         return f"invitation of {self.email} as {self.role}"
+
+    @property
+    def role_label(self) -> str:
+        """The role as member badges write it ("Artist", not "artist")."""
+        return str(Role(self.role).label) if self.role in Role.values else self.role
 
     @property
     def state(self) -> str:

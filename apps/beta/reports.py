@@ -22,6 +22,7 @@ from django.db.models import Count
 from apps.audit.selectors import audit_entries_for_scope
 from apps.beta.models import Feedback
 from apps.beta.selectors import beta_profile_of
+from apps.core.csv_cells import csv_row
 from apps.production.models import Version, VersionStatus
 from apps.tenancy.models import Membership, Organization, OrganizationKind
 from apps.tenancy.scope import tenant_scope
@@ -270,31 +271,36 @@ def report_csv(report: Report) -> str:
         ("total", [report.total]),
     ):
         for row in rows:
+            # Partner and cohort names are typed by people: never a formula.
             writer.writerow(
-                [
-                    level,
-                    row.label,
-                    row.cohort,
-                    row.status,
-                    row.partners,
-                    row.seats_used,
-                    row.seat_quota,
-                    _na(row.uploads),
-                    row.versions,
-                    row.approvals,
-                    "" if row.median_hours_to_approval is None else row.median_hours_to_approval,
-                    _na(row.jobs_total),
-                    _na(
-                        None
-                        if row.jobs_by_operation is None
-                        else ";".join(f"{k}={v}" for k, v in row.jobs_by_operation.items())
-                    ),
-                    _na(row.gpu_hours),
-                    _na(row.review_sessions),
-                    _na(row.notes),
-                    row.feedback_count,
-                    "" if row.feedback_average is None else row.feedback_average,
-                ]
+                csv_row(
+                    [
+                        level,
+                        row.label,
+                        row.cohort,
+                        row.status,
+                        row.partners,
+                        row.seats_used,
+                        row.seat_quota,
+                        _na(row.uploads),
+                        row.versions,
+                        row.approvals,
+                        ""
+                        if row.median_hours_to_approval is None
+                        else row.median_hours_to_approval,
+                        _na(row.jobs_total),
+                        _na(
+                            None
+                            if row.jobs_by_operation is None
+                            else ";".join(f"{k}={v}" for k, v in row.jobs_by_operation.items())
+                        ),
+                        _na(row.gpu_hours),
+                        _na(row.review_sessions),
+                        _na(row.notes),
+                        row.feedback_count,
+                        "" if row.feedback_average is None else row.feedback_average,
+                    ]
+                )
             )
     writer.writerow([])
     writer.writerow(["week", "feedback_average", "feedback_count"])

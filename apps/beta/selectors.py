@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -129,15 +129,21 @@ def current_agreement_versions() -> list[AgreementVersion]:
 
 
 def pending_agreements(user: Any) -> list[AgreementVersion]:
-    current = current_agreement_versions()
-    if not current:
-        return []
-    accepted = set(
-        AgreementAcceptance.objects.filter(
-            user_id=user.pk, version_id__in=[v.pk for v in current]
-        ).values_list("version_id", flat=True)
+    """The newest version of each required agreement that the user has not accepted, in
+    one query (every request of a signed-in user asks)."""
+    newest = (
+        AgreementVersion.objects.filter(agreement_id=OuterRef("agreement_id"))
+        .order_by("-number")
+        .values("number")[:1]
     )
-    return [version for version in current if version.pk not in accepted]
+    return list(
+        AgreementVersion.objects.select_related("agreement")
+        .filter(agreement__required=True, number=Subquery(newest))
+        .exclude(
+            Exists(AgreementAcceptance.objects.filter(version_id=OuterRef("pk"), user_id=user.pk))
+        )
+        .order_by("agreement__key")
+    )
 
 
 def access_agreement_version(version_id: int) -> AgreementVersion:
@@ -162,6 +168,9 @@ class Refusal:
     code: str
     message: str
     url: str
+    # Suspension: who is refused and the reason the studio gave (the suspended page).
+    subject: str = ""
+    reason: str = ""
 
 
 def access_refusal(user: Any, organization_slug: str | None = None) -> Refusal | None:
@@ -194,11 +203,19 @@ def access_refusal(user: Any, organization_slug: str | None = None) -> Refusal |
         None,
     )
     if all_suspended or (hit is not None and hit.organization_id in suspended):
-        name = (hit or memberships[0]).organization.name
+        organization = (hit or memberships[0]).organization
+        reason = (
+            BetaProfile.objects.filter(partner_id=organization.pk)
+            .values_list("status_reason", flat=True)
+            .first()
+        )
         return Refusal(
             "beta_access_suspended",
-            f"Beta access of {name} is suspended. Contact the studio's beta team to restore it.",
+            f"Beta access of {organization.name} is suspended."
+            " Contact the studio's beta team to restore it.",
             reverse("beta-suspended"),
+            subject=organization.name,
+            reason=reason or "",
         )
     return None
 

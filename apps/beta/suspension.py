@@ -21,6 +21,7 @@ from apps.accounts.models import ApiToken, User
 from apps.audit.services import audit_record
 from apps.beta.invitations import lock_profile
 from apps.beta.models import BetaProfile, BetaStatus, Cohort
+from apps.core.access import access_changed
 from apps.core.consumers import disconnect_user_sockets
 from apps.core.errors import ValidationFailed
 from apps.tenancy.models import Membership, Organization, OrganizationKind
@@ -105,6 +106,11 @@ def _end_access_of_members(organization: Organization, reason: str) -> None:
             )
         )
     _end_user_access(user_ids, f"{organization.name}: {reason}")
+    # Every socket acting through the partner closes, whoever opened it (a member of
+    # several organizations too), and its tickets are refused.
+    access_changed(
+        organization_ids=[organization.pk], reason=f"{organization.name}: {reason}", close=True
+    )
 
 
 def _end_user_access(user_ids: list[int], reason: str) -> None:
@@ -143,8 +149,11 @@ def user_suspend(*, user: User, actor: Any, reason: str = "") -> User:
     if user.pk == getattr(actor, "pk", None):
         raise ValidationFailed("You cannot suspend yourself.")
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(is_active=False)
+        User.objects.filter(pk=user.pk).update(
+            is_active=False, suspension_reason=reason.strip()[:300]
+        )
         user.is_active = False
+        user.suspension_reason = reason.strip()[:300]
         _end_user_access([user.pk], reason or "Your access was suspended.")
         audit_record(
             action="beta.user.suspend", actor=actor, target=user, changes={"reason": reason}
@@ -154,7 +163,8 @@ def user_suspend(*, user: User, actor: Any, reason: str = "") -> User:
 
 def user_reactivate(*, user: User, actor: Any) -> User:
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(is_active=True)
+        User.objects.filter(pk=user.pk).update(is_active=True, suspension_reason="")
         user.is_active = True
+        user.suspension_reason = ""
         audit_record(action="beta.user.reactivate", actor=actor, target=user)
     return user

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from apps.accounts.adapters import SUSPENDED_USER_SESSION_KEY
 from apps.accounts.models import User
 from apps.beta import selectors
 from apps.beta.agreements import agreement_accept
@@ -26,6 +27,7 @@ from apps.beta.invitations import (
     invitation_resend,
     invitation_revoke,
 )
+from apps.beta.middleware import suspended_response
 from apps.beta.models import FeedbackSubject
 from apps.beta.waitlist import waitlist_join
 from apps.core.errors import BacklotError, NotFound
@@ -146,14 +148,16 @@ def agreements_page(request: HttpRequest) -> HttpResponse:
 
 
 def suspended_page(request: HttpRequest) -> HttpResponse:
+    """Where a suspended person lands after signing in (`ClosedBetaAccountAdapter`
+    remembers who in the session) and what a suspended partner's members see."""
     refusal = selectors.access_refusal(request.user) if request.user.is_authenticated else None
-    message = refusal.message if refusal else "Your access is not suspended."
-    return render(
-        request,
-        "errors/error.html",
-        {"status": 403 if refusal else 200, "title": "Beta access", "message": message},
-        status=403 if refusal else 200,
-    )
+    if refusal is not None and refusal.code == "beta_access_suspended":
+        return suspended_response(request, refusal.subject, refusal.reason, is_partner=True)
+    user_id = request.session.get(SUSPENDED_USER_SESSION_KEY)
+    person = User.objects.filter(pk=user_id, is_active=False).first() if user_id else None
+    if person is not None:
+        return suspended_response(request, person.email, person.suspension_reason, is_partner=False)
+    return render(request, "beta/suspended.html", {"suspended": False})
 
 
 # --- Waitlist ----------------------------------------------------------------------------------

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
+import redis.exceptions
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from apps.core.metrics import LIVE_EVENT_SEND_FAILURES
+
 logger = logging.getLogger(__name__)
+
+# A broadcast that meets a broker error is tried again after these pauses (short: the
+# sender's acknowledgement waits for it).
+SEND_RETRY_PAUSES = (0.1,)
+BROKER_ERRORS = (OSError, TimeoutError, redis.exceptions.RedisError)
 
 
 def organization_group(organization_id: int) -> str:
@@ -32,10 +41,22 @@ def send_group_event_after_commit(group: str, message_type: str, event: dict[str
         layer = get_channel_layer()
         if layer is None:
             return
-        try:
-            async_to_sync(layer.group_send)(group, {"type": message_type, "event": event})
-        except Exception:  # the write is committed; a lost live event only delays a refresh
-            logger.exception("could not send live event %s", event.get("type"))
+        for attempt, pause in enumerate((*SEND_RETRY_PAUSES, None)):
+            try:
+                async_to_sync(layer.group_send)(group, {"type": message_type, "event": event})
+                return
+            except Exception as error:
+                if pause is None or not isinstance(error, BROKER_ERRORS):
+                    # Not swallowed silently: counted and logged as an error. The write is
+                    # committed; receivers that keep a log (the review room) catch up from
+                    # it when their broker connection comes back or at their heartbeat.
+                    LIVE_EVENT_SEND_FAILURES.labels(event=str(event.get("type"))[:40]).inc()
+                    logger.error(
+                        "live event %s to %s not sent after %d tries: %s",
+                        event.get("type"), group, attempt + 1, error,
+                    )  # fmt: skip
+                    return
+                time.sleep(pause)
 
     transaction.on_commit(send)
 

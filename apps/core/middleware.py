@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from apps.core import metrics
@@ -15,8 +16,21 @@ _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Behind a proxy the deployment sets USE_X_FORWARDED_FOR semantics via the proxy's
-    # REMOTE_ADDR rewriting; we never trust a client-supplied X-Forwarded-For here.
+    """The client's address: the trusted proxy header when the deployment names one
+    (TRUSTED_CLIENT_IP_HEADER), else the address the outermost of our TRUSTED_PROXY_COUNT
+    proxies saw (counted from the right of X-Forwarded-For: what a client puts on the
+    left is never trusted), else REMOTE_ADDR."""
+    header = getattr(settings, "TRUSTED_CLIENT_IP_HEADER", None)
+    if header:
+        value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "").strip()
+        if value:
+            return value
+    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0)
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -30,6 +44,7 @@ class RequestContextMiddleware:
             request_id=incoming if _REQUEST_ID_OK.match(incoming) else None,
             ip_address=client_ip(request),
             user_agent=request.headers.get("User-Agent", ""),
+            memo=True,
         ) as context:
             request.request_id = context.request_id  # type: ignore[attr-defined]
             response = self.get_response(request)

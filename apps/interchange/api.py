@@ -37,6 +37,9 @@ class CutImportSerializer(serializers.ModelSerializer[CutImport]):
             "state",
             "plan",
             "not_placed",
+            "markers",
+            "omitted",
+            "warnings",
             "created_at",
             "applied_at",
         ]

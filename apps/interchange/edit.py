@@ -10,9 +10,21 @@ from fractions import Fraction
 from typing import Any
 
 import opentimelineio as otio
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
 from opentimelineio import opentime
 
 from apps.core.errors import ValidationFailed
+from apps.interchange import cmx, cmx_write, xmeml
+from apps.interchange.cuts import (
+    NotPlaced,
+    Placement,
+    ReadEdit,
+    frame_to_label,
+    label_to_frame,
+)
+
+__all__ = ["NotPlaced", "Placement", "ReadEdit", "read_edit", "write_edit"]
 
 # Our format names -> OTIO adapter names.
 READ_ADAPTERS = {"otio": "otio_json", "edl": "cmx_3600", "fcp7xml": "fcp_xml", "fcpxml": "fcpx_xml"}
@@ -43,48 +55,12 @@ def is_drop_frame_rate(rate: Fraction) -> bool:
 
 
 def timecode_to_frame(timecode: str, rate: Fraction) -> int:
-    """SMPTE timecode label -> absolute frame number ('; ' marks drop-frame)."""
-    try:
-        return round(opentime.from_timecode(timecode, otio_rate(rate)).value)
-    except ValueError as error:
-        raise ValidationFailed(f"{timecode!r} is not a timecode at {rate} fps.") from error
+    """SMPTE timecode label -> absolute frame number (';' marks drop-frame); strict."""
+    return label_to_frame(timecode, rate)
 
 
 def frame_to_timecode(frame: int, rate: Fraction) -> str:
-    drop = is_drop_frame_rate(rate)
-    return str(
-        opentime.to_timecode(
-            opentime.RationalTime(frame, otio_rate(rate)), otio_rate(rate), drop_frame=drop
-        )
-    )
-
-
-@dataclass
-class Placement:
-    """A clip that becomes (or updates) a shot: frames on the timeline and in the source."""
-
-    code: str
-    record_in: int  # absolute timeline frame (from 00:00:00:00)
-    record_out: int  # inclusive
-    reel: str = ""
-    source_in: int | None = None  # absolute source frame at the project rate
-    source_out: int | None = None  # inclusive
-    speed: float = 1.0
-    track: str = "V1"
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class NotPlaced:
-    what: str
-    reason: str
-
-
-@dataclass
-class ReadEdit:
-    name: str
-    placements: list[Placement]
-    not_placed: list[NotPlaced]
+    return frame_to_label(frame, rate)
 
 
 def detect_format(filename: str, data: bytes) -> str:
@@ -101,9 +77,8 @@ def detect_format(filename: str, data: bytes) -> str:
         return "fcpxml"
     if b"<xmeml" in head:
         return "fcp7xml"
-    if b"TITLE:" in head or _EDL_EVENT.search(
-        head.decode("latin-1").splitlines()[-1] if head else ""
-    ):
+    lines = head.decode("latin-1").splitlines()
+    if b"TITLE:" in head or any(_EDL_EVENT.match(line) for line in lines):
         return "edl"
     raise ValidationFailed(
         "Could not tell the edit format: use a .edl, .xml (FCP7), .fcpxml or .otio file.",
@@ -114,7 +89,15 @@ def detect_format(filename: str, data: bytes) -> str:
 def read_edit(data: bytes, fmt: str, rate: Fraction) -> ReadEdit:
     if fmt not in READ_ADAPTERS:
         raise ValidationFailed(f"Unsupported edit format {fmt!r}.", field="format")
-    text = data.decode("utf-8", errors="replace")
+    if fmt == "fcp7xml":
+        return xmeml.read_xmeml(data, rate)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")  # Avid writes EDLs in the system's 8-bit code page
+    if fmt == "edl":
+        return cmx.read_edl(text, rate)
+    _refuse_hostile(text, fmt)
     try:
         kwargs: dict[str, Any] = {"rate": otio_rate(rate)} if fmt == "edl" else {}
         timeline = otio.adapters.read_from_string(text, READ_ADAPTERS[fmt], **kwargs)
@@ -131,6 +114,36 @@ def read_edit(data: bytes, fmt: str, rate: Fraction) -> ReadEdit:
         raise ValidationFailed("The file holds no timeline.", field="file")
     start = _record_start(timeline, text if fmt == "edl" else None, rate)
     return _placements(timeline, start, rate)
+
+
+MAX_NESTING = 200
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _refuse_hostile(text: str, fmt: str) -> None:
+    """Refuse what would crash or hang OTIO's native parsers: JSON nested deeper than any
+    real timeline (OTIO's C++ reader overflows its stack on it), XML with entities or DTDs."""
+    if fmt == "otio":
+        depth = deepest = 0
+        for match in _BRACKETS.finditer(_JSON_STRING.sub('""', text)):
+            depth += 1 if match.group() in "[{" else -1
+            deepest = max(deepest, depth)
+            if deepest > MAX_NESTING:
+                raise ValidationFailed(
+                    f"This OTIO file nests deeper than {MAX_NESTING} levels.", field="file"
+                )
+    elif fmt == "fcpxml":
+        try:
+            SafeET.fromstring(text.encode("utf-8"))
+        except DefusedXmlException as error:
+            raise ValidationFailed(
+                "XML entities and document types are not accepted in edit files.", field="file"
+            ) from error
+        except Exception as error:  # expat's ParseError: not well-formed
+            raise ValidationFailed(
+                f"This FCPXML file could not be read: {str(error)[:200]}", field="file"
+            ) from error
 
 
 def _record_start(timeline: Any, edl_text: str | None, rate: Fraction) -> int:
@@ -275,6 +288,12 @@ class ExportShot:
     source_out: int
     comments: list[str] = field(default_factory=list)
     cdl: dict[str, Any] | None = None  # written as ASC_SOP / ASC_SAT in EDLs
+    clip_name: str = ""
+    source_file: str = ""
+    speed: float = 1.0
+    freeze: bool = False
+    transition_in: dict[str, Any] | None = None
+    transition_out: dict[str, Any] | None = None
 
 
 def write_edit(
@@ -283,6 +302,30 @@ def write_edit(
     """A one-track timeline of the shots, starting at `record_start` (absolute frames)."""
     if fmt not in WRITE_ADAPTERS:
         raise ValidationFailed(f"Export to {fmt!r} is not supported.", field="format")
+    if fmt == "edl":
+        return cmx_write.write_edl(
+            name,
+            [
+                cmx_write.EdlShot(
+                    code=s.code,
+                    record_in=s.record_in,
+                    record_out=s.record_out,
+                    reel=s.reel,
+                    source_in=s.source_in,
+                    source_out=s.source_out,
+                    clip_name=s.clip_name,
+                    source_file=s.source_file,
+                    speed=s.speed,
+                    freeze=s.freeze,
+                    transition_in=s.transition_in,
+                    transition_out=s.transition_out,
+                    cdl=s.cdl,
+                    comments=s.comments,
+                )
+                for s in shots
+            ],
+            rate,
+        )
     float_rate = otio_rate(rate)
     timeline = otio.schema.Timeline(name=name)
     timeline.global_start_time = opentime.RationalTime(record_start, float_rate)

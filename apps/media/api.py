@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.errors import ValidationFailed
-from apps.media import links, selectors, uploads
+from apps.media import links, selectors, sequence_uploads, uploads
 from apps.media.models import UPLOAD_KIND_CHOICES, MediaFile, MediaKind
 from apps.production.selectors import (
     access_character_by_id,
@@ -48,6 +48,7 @@ class MediaSerializer(serializers.ModelSerializer[MediaFile]):
             "rejection_reason",
             "original_filename",
             "content_type",
+            "declared_content_type",
             "size",
             "sha256",
             "codec",
@@ -109,6 +110,8 @@ class UploadStatusSerializer(UploadSerializer):
         read_only_fields = fields
 
     def get_parts_stored(self, media: MediaFile) -> list[dict[str, int]]:
+        if sequence_uploads.is_sequence_upload(media):
+            return sequence_uploads.sequence_frames_stored(media)
         return selectors.upload_parts_stored(media)
 
 
@@ -147,14 +150,33 @@ class UploadStartSerializer(serializers.Serializer[Any]):
         required=False,
         help_text="Instead of a shot: the character this reference still belongs to.",
     )
-    filename = serializers.CharField(max_length=255)
-    size = serializers.IntegerField(help_text="Exact size of the file in bytes.")
+    filename = serializers.CharField(max_length=255, required=False)
+    size = serializers.IntegerField(required=False, help_text="Exact size of the file in bytes.")
+    frames = serializers.ListField(
+        child=inline_serializer(
+            "SequenceFrame",
+            {"name": serializers.CharField(max_length=255), "size": serializers.IntegerField()},
+        ),
+        required=False,
+        help_text="Instead of filename and size: the frames of an image sequence"
+        " (name.####.exr...), uploaded as one version; part i is frame i in frame order.",
+    )
+    allow_holds = serializers.BooleanField(
+        default=False, help_text="Accept missing frames of a sequence as holds."
+    )
     kind = serializers.ChoiceField(choices=UPLOAD_KIND_CHOICES, default=MediaKind.PLATE.value)
     color_space = serializers.CharField(
         required=False,
         allow_blank=True,
         default="",
         help_text="OCIO colour space of the source (ACES studio config); blank = automatic.",
+    )
+    content_type = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text="The type the client declares: recorded only; the server decides by content.",
     )
 
 
@@ -227,6 +249,23 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizati
                 raise ValidationFailed("Choose a shot of this project.", field="shot")
         else:
             raise ValidationFailed("Give the shot (or the character) to upload to.", field="shot")
+        if data.get("frames"):
+            if shot is None:
+                raise ValidationFailed("A sequence is uploaded to a shot.", field="shot")
+            media = sequence_uploads.sequence_upload_start(
+                actor=request.user,
+                shot=shot,
+                frames=data["frames"],
+                kind=MediaKind(data["kind"]),
+                color_space=data["color_space"],
+                allow_holds=data["allow_holds"],
+                declared_content_type=data["content_type"],
+            )
+            body = dict(UploadSerializer(media).data)
+            body["max_upload_bytes"] = settings.MEDIA_MAX_UPLOAD_BYTES
+            return Response(body, status=status.HTTP_201_CREATED)
+        if not data.get("filename") or data.get("size") is None:
+            raise ValidationFailed("Give the filename and size (or the frames).", field="filename")
         media = uploads.upload_start(
             actor=request.user,
             shot=shot,
@@ -235,6 +274,7 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizati
             size=data["size"],
             kind=MediaKind(data["kind"]),
             color_space=data["color_space"],
+            declared_content_type=data["content_type"],
         )
         body = dict(UploadSerializer(media).data)
         body["max_upload_bytes"] = settings.MEDIA_MAX_UPLOAD_BYTES
@@ -264,19 +304,31 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizati
         media = self._upload()
         payload = PartsRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        urls = uploads.upload_part_urls(
-            actor=request.user, media=media, part_numbers=payload.validated_data["parts"]
-        )
+        numbers = payload.validated_data["parts"]
+        if sequence_uploads.is_sequence_upload(media):
+            urls = sequence_uploads.sequence_frame_urls(
+                actor=request.user, media=media, part_numbers=numbers
+            )
+        else:
+            urls = uploads.upload_part_urls(actor=request.user, media=media, part_numbers=numbers)
         return Response({"parts": urls})
 
     @extend_schema(request=None, responses={200: MediaSerializer})
     def complete(self, request: Request, **kwargs: Any) -> Response:
-        media = uploads.upload_complete(actor=request.user, media=self._upload())
+        media = self._upload()
+        if sequence_uploads.is_sequence_upload(media):
+            media = sequence_uploads.sequence_upload_complete(actor=request.user, media=media)
+        else:
+            media = uploads.upload_complete(actor=request.user, media=media)
         return Response(MediaSerializer(media).data)
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, **kwargs: Any) -> Response:
-        uploads.upload_abort(actor=request.user, media=self._upload())
+        media = self._upload()
+        if sequence_uploads.is_sequence_upload(media):
+            sequence_uploads.sequence_upload_abort(actor=request.user, media=media)
+        else:
+            uploads.upload_abort(actor=request.user, media=media)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -24,6 +25,7 @@ from apps.media.files import media_file_register
 from apps.media.models import MediaFile, MediaKind, MediaState, ProxyStatus
 from apps.media.pipeline import default_color_space, proxy_enqueue, proxy_lease_expired
 from apps.media.probe import is_sequence_key
+from apps.media.proxy_failures import lost_worker_reason, proxy_fail
 from apps.media.uploads import validate_enqueue
 from apps.media.validation import FORMATS, IMAGE, MOVIE, format_for_filename
 from apps.production.models import Project
@@ -110,11 +112,25 @@ def media_register_job_outputs(
     return created
 
 
+def _validation_lost(media: MediaFile, now: datetime) -> bool:
+    """Whether quarantined media needs its validation queued (again): never started (its
+    message was lost), or started but stuck past MEDIA_STUCK_SECONDS, in which case its
+    attempts are used up so the run rejects it with the reason."""
+    waited = (now - (media.uploaded_at or media.created_at)).total_seconds()
+    if media.validate_attempts == 0:
+        return True
+    if waited < settings.MEDIA_STUCK_SECONDS:
+        return False  # being validated (a lost run comes back by itself)
+    media.validate_attempts = max(media.validate_attempts, settings.MEDIA_MAX_ATTEMPTS)
+    media.save(update_fields=["validate_attempts"])
+    return True
+
+
 def media_recover(*, lease_seconds: float | None = None) -> int:
     """Queues again every validation and proxy a restart may have lost: quarantined
     media, queued proxies, and running proxies whose worker went silent. The tasks are
     idempotent (a row lock and its state decide), so a duplicate costs nothing."""
-    queued = 0
+    queued, now = 0, timezone.now()
     for organization_id in Organization.objects.order_by("pk").values_list("pk", flat=True):
         with tenant_scope(organization_id), transaction.atomic():
             waiting = MediaFile.objects.filter(organization_id=organization_id).filter(
@@ -126,15 +142,20 @@ def media_recover(*, lease_seconds: float | None = None) -> int:
             )
             for media in waiting.select_for_update(skip_locked=True):
                 if media.state == MediaState.QUARANTINED:
+                    if not _validation_lost(media, now):
+                        continue
                     validate_enqueue(media)
                 elif media.proxy_status == ProxyStatus.QUEUED:
                     proxy_enqueue(media)
-                elif proxy_lease_expired(media, lease_seconds=lease_seconds):
+                elif not proxy_lease_expired(media, lease_seconds=lease_seconds):
+                    continue
+                elif media.proxy_attempts >= settings.MEDIA_MAX_ATTEMPTS:
+                    # Its worker died every time: fail with the reason, never loop.
+                    proxy_fail(media, reason=lost_worker_reason(media.proxy_attempts))
+                else:
                     media.proxy_status, media.proxy_updated_at = ProxyStatus.QUEUED, timezone.now()
                     media.save(update_fields=["proxy_status", "proxy_updated_at"])
                     proxy_enqueue(media)
-                else:
-                    continue
                 queued += 1
     if queued:
         logger.info("media recovery queued %s validation/proxy task(s)", queued)

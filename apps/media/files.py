@@ -10,11 +10,21 @@ from typing import Any
 
 from apps.core.errors import ValidationFailed
 from apps.media.models import MediaFile, MediaKind, MediaState
+from apps.media.names import UnusableName, display_name
 
 
 def project_key_prefix(*, organization_id: int, project_id: int) -> str:
     """Where every object of a project lives (see `storage.new_object_key`)."""
     return f"org/{organization_id}/project/{project_id}/"
+
+
+def _shown_name(name: str) -> str:
+    """Whatever made the file (a browser, a worker, an import), only a clean display name
+    is stored (apps.media.names)."""
+    try:
+        return display_name(name)
+    except UnusableName:
+        return "file"
 
 
 def media_file_register(
@@ -26,6 +36,7 @@ def media_file_register(
     storage_key: str,
     original_filename: str,
     content_type: str = "",
+    declared_content_type: str = "",
     size: int = 0,
     sha256: str = "",
     shot_id: int | None = None,
@@ -68,8 +79,9 @@ def media_file_register(
         viewer_id=viewer_id,
         kind=kind,
         state=state,
-        original_filename=original_filename[:255],
+        original_filename=_shown_name(original_filename),
         content_type=content_type[:100],
+        declared_content_type=declared_content_type[:100],
         size=size,
         sha256=sha256[:64],
         storage_key=storage_key,

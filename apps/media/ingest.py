@@ -16,6 +16,7 @@ from apps.core.errors import ValidationFailed
 from apps.media import storage
 from apps.media.files import media_file_register
 from apps.media.models import MediaFile, MediaKind, MediaState
+from apps.media.names import display_name
 from apps.media.uploads import validate_enqueue
 from apps.media.validation import format_for_filename
 from apps.production.models import Character, Project, Shot, VersionSource
@@ -48,7 +49,10 @@ def media_ingest_file(
     storage.object_upload(path, key, content_type=fmt.content_type)
     with transaction.atomic():
         version = version_create(
-            actor=actor, shot=shot, source=VersionSource.UPLOAD, description=description or filename
+            actor=actor,
+            shot=shot,
+            source=VersionSource.UPLOAD,
+            description=description or display_name(filename),
         )
         media = media_file_register(
             organization_id=scope.organization_id,

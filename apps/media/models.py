@@ -84,7 +84,9 @@ class MediaFile(TenantModel):
     )
     rejection_reason = models.TextField(blank=True)
     original_filename = models.CharField(max_length=255)
+    # The server's verdict (from the content); what the client declared is only recorded.
     content_type = models.CharField(max_length=100, blank=True)
+    declared_content_type = models.CharField(max_length=100, blank=True)
     size = models.BigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
     # Server-generated, prefixed by tenant and project; the client never chooses a key.
@@ -103,6 +105,13 @@ class MediaFile(TenantModel):
     # When the proxy last moved (queued, started, progressed): a stale running proxy (its
     # worker died) is queued again after a lease (see apps.media.derived.media_recover).
     proxy_updated_at = models.DateTimeField(null=True, blank=True)
+    # Runs of the validation / proxy tasks (a run lost with its worker counts): past
+    # MEDIA_MAX_ATTEMPTS the media is rejected / its proxy failed, with the reason.
+    validate_attempts = models.PositiveSmallIntegerField(default=0)
+    proxy_attempts = models.PositiveSmallIntegerField(default=0)
+    # The Celery task id of the proxy run in progress: a redelivered message with the same
+    # id means that run's worker was lost (acks_late + reject_on_worker_lost).
+    proxy_task = models.CharField(max_length=64, blank=True)
     # What a job's output is to its version (main, composite, matte, cdl, cc, report,
     # thumbnail...), from the worker's report; blank for uploads and derived proxies.
     role = models.CharField(max_length=32, blank=True)

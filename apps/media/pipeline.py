@@ -30,11 +30,12 @@ from apps.core.timecode import frames_to_timecode, parse_timecode, timecode_to_f
 from apps.media import storage
 from apps.media.files import media_file_register
 from apps.media.models import MediaFile, MediaKind, MediaState, ProxyStatus
-from apps.media.probe import is_sequence_key
+from apps.media.probe import is_sequence_key, local_name
 from apps.media.proxy import ProxyOptions, ProxyOutput, build_proxy
+from apps.media.proxy_failures import lost_worker_reason, proxy_fail
 from apps.media.queue import PROXY_TASK, VIEWER_PROXY_TASK, enqueue_after_commit
 from apps.media.selectors import viewer_proxy_of
-from apps.media.validation import IMAGE, MOVIE, format_for_filename, sha256_of
+from apps.media.validation import IMAGE, MOVIE, format_for_filename, scrub, sha256_of
 from apps.production.models import Version, VersionStatus
 from apps.production.services import version_set_status
 from apps.tenancy.scope import tenant_scope
@@ -127,7 +128,12 @@ def _encode_and_store(
     """Downloads the source, encodes it and uploads the wanted outputs under `proxies/`."""
     fmt = format_for_filename(media.original_filename)
     assert fmt is not None  # callers checked _proxyable
-    source = work / "source"
+    # A single file keeps its format's extension: decoders pick their reader by it.
+    source = work / (
+        "source"
+        if is_sequence_key(media.storage_key)
+        else local_name(media.original_filename, "source")
+    )
     if is_sequence_key(media.storage_key):
         source.mkdir()
         storage.prefix_download(media.storage_key, source)
@@ -209,9 +215,15 @@ def media_request_proxy(*, actor: Any | None, media: MediaFile) -> MediaFile:
         raise ValidationFailed("Only movies and images get a proxy.")
     with transaction.atomic():
         media.proxy_status, media.proxy_progress, media.proxy_error = ProxyStatus.QUEUED, 0, ""
-        media.proxy_updated_at = timezone.now()
+        media.proxy_updated_at, media.proxy_attempts = timezone.now(), 0
         media.save(
-            update_fields=["proxy_status", "proxy_progress", "proxy_error", "proxy_updated_at"]
+            update_fields=[
+                "proxy_status",
+                "proxy_progress",
+                "proxy_error",
+                "proxy_updated_at",
+                "proxy_attempts",
+            ]
         )
         audit_record(action="media.proxy.request", actor=actor, target=media)
         proxy_enqueue(media)
@@ -248,9 +260,11 @@ def _set_proxy_progress(
         )
 
 
-def media_make_proxy(*, organization_id: int, media_id: int) -> MediaFile | None:
+def media_make_proxy(*, organization_id: int, media_id: int, task_id: str = "") -> MediaFile | None:
     """Renders the review proxy, poster frame and filmstrip of ready media, reporting
-    progress as it goes, then marks the version ready for review."""
+    progress as it goes, then marks the version ready for review. A run whose worker was
+    lost (its message comes back with the same `task_id`) counts as an attempt: past
+    MEDIA_MAX_ATTEMPTS the proxy fails with the reason instead of killing another worker."""
     with tenant_scope(organization_id), transaction.atomic():
         media = (
             MediaFile.objects.select_for_update(of=("self",))
@@ -260,16 +274,28 @@ def media_make_proxy(*, organization_id: int, media_id: int) -> MediaFile | None
         )
         if media is None or media.state != MediaState.READY:
             return media  # quarantined and rejected media is never processed
-        if media.proxy_status == ProxyStatus.READY or (
-            media.proxy_status == ProxyStatus.RUNNING and not proxy_lease_expired(media)
-        ):
-            return media  # done, or being made by a live worker
+        if media.proxy_status == ProxyStatus.READY:
+            return media
+        if media.proxy_status == ProxyStatus.RUNNING:
+            lost = bool(task_id) and media.proxy_task == task_id
+            if not lost and not proxy_lease_expired(media):
+                return media  # being made by a live worker
+            if media.proxy_attempts >= settings.MEDIA_MAX_ATTEMPTS:
+                return proxy_fail(media, reason=lost_worker_reason(media.proxy_attempts))
         if not _proxyable(media):
             return media
         media.proxy_status, media.proxy_progress, media.proxy_error = ProxyStatus.RUNNING, 0, ""
         media.proxy_updated_at = timezone.now()
+        media.proxy_attempts, media.proxy_task = media.proxy_attempts + 1, task_id[:64]
         media.save(
-            update_fields=["proxy_status", "proxy_progress", "proxy_error", "proxy_updated_at"]
+            update_fields=[
+                "proxy_status",
+                "proxy_progress",
+                "proxy_error",
+                "proxy_updated_at",
+                "proxy_attempts",
+                "proxy_task",
+            ]
         )
         watermark = (
             f"{media.organization.name} · confidential" if media.project.watermark_reviews else ""
@@ -307,19 +333,10 @@ def media_make_proxy(*, organization_id: int, media_id: int) -> MediaFile | None
     except Exception as error:
         logger.exception("proxy failed for media %s", media_id)
         with tenant_scope(organization_id), transaction.atomic():
-            MediaFile.objects.filter(pk=media_id).update(
-                proxy_status=ProxyStatus.FAILED,
-                proxy_error=str(error)[:500],
-                proxy_updated_at=timezone.now(),
-            )
-            failed = MediaFile.objects.get(pk=media_id)
-            audit_record(
-                action="media.proxy.fail",
-                actor=None,
-                target=failed,
-                changes={"error": str(error)[:200]},
-            )
-        return failed
+            failed = MediaFile.objects.select_related("version").get(pk=media_id)
+            shown = scrub(str(error), None, failed.original_filename)
+            reason = f"The proxy could not be made: {shown}"
+            return proxy_fail(failed, reason=reason[:500])
 
 
 def _proxy_done(media: MediaFile, output: ProxyOutput) -> MediaFile:
@@ -335,7 +352,11 @@ def _proxy_done(media: MediaFile, output: ProxyOutput) -> MediaFile:
             "color": output.color_transform,
         },
     )
-    if media.version is not None and media.version.status == VersionStatus.PENDING:
+    # Pending, or rejected by an earlier failed proxy that a retry has now made.
+    if media.version is not None and media.version.status in (
+        VersionStatus.PENDING,
+        VersionStatus.REJECTED,
+    ):
         version_set_status(actor=None, version=media.version, status=VersionStatus.IN_REVIEW)
     send_organization_event(
         media.organization_id,

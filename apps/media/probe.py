@@ -7,8 +7,19 @@ import logging
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
+
 from apps.media import storage
-from apps.media.validation import MediaRejected, ProbeResult, inspect_file, inspect_sequence
+from apps.media.headers import Limits
+from apps.media.sandbox import Sandbox
+from apps.media.sequences import inspect_sequence
+from apps.media.validation import (
+    MediaRejected,
+    ProbeResult,
+    format_for_filename,
+    inspect_file,
+    scrub,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -18,8 +29,43 @@ def is_sequence_key(key: str) -> bool:
     return key.endswith("/")
 
 
+def media_limits() -> Limits:
+    """The configured limits (settings MEDIA_MAX_*), checked on headers before decoding."""
+    return Limits(
+        max_width=settings.MEDIA_MAX_WIDTH,
+        max_height=settings.MEDIA_MAX_HEIGHT,
+        max_pixels=settings.MEDIA_MAX_PIXELS,
+        max_channels=settings.MEDIA_MAX_CHANNELS,
+        max_frames=settings.MEDIA_MAX_FRAMES,
+        max_duration_seconds=settings.MEDIA_MAX_DURATION_SECONDS,
+        max_frame_bytes=settings.MEDIA_MAX_FRAME_BYTES,
+        max_exr_parts=settings.MEDIA_MAX_EXR_PARTS,
+        allow_uncompressed_video=settings.MEDIA_ALLOW_UNCOMPRESSED_VIDEO,
+    )
+
+
+def media_sandbox() -> Sandbox:
+    """The caps of the decoding child process (settings MEDIA_DECODE_*)."""
+    return Sandbox(
+        memory_mb=settings.MEDIA_DECODE_MEMORY_MB,
+        cpu_seconds=settings.MEDIA_DECODE_CPU_SECONDS,
+        wall_seconds=settings.MEDIA_DECODE_WALL_SECONDS,
+    )
+
+
+def local_name(filename: str, stem: str = "object") -> str:
+    """A temp file name that keeps the format's extension (decoders pick readers by it)."""
+    fmt = format_for_filename(filename)
+    return f"{stem}.{fmt.extensions[0]}" if fmt else stem
+
+
 def fetch_and_inspect(
-    *, key: str, filename: str, declared_size: int, declared_sha256: str = ""
+    *,
+    key: str,
+    filename: str,
+    declared_size: int,
+    declared_sha256: str = "",
+    allow_holds: bool = False,
 ) -> tuple[ProbeResult | None, str]:
     """(probe, "") when the stored media is what it claims, else (None, the reason)."""
     with tempfile.TemporaryDirectory(prefix="backlot-validate-") as work:
@@ -30,7 +76,7 @@ def fetch_and_inspect(
                 storage.prefix_download(key, folder)
                 stored = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
             else:
-                path = Path(work) / "object"
+                path = Path(work) / local_name(filename)
                 storage.object_download(key, path)
                 stored = path.stat().st_size
         except Exception as error:
@@ -38,16 +84,23 @@ def fetch_and_inspect(
             return None, "The stored object could not be read from storage."
         if stored != declared_size:
             return None, f"The stored object is {stored} bytes, not {declared_size}."
+        limits, sandbox = media_limits(), media_sandbox()
         try:
             if is_sequence_key(key):
-                result = inspect_sequence(folder, filename=filename)
+                result = inspect_sequence(
+                    folder,
+                    filename=filename,
+                    limits=limits,
+                    sandbox=sandbox,
+                    allow_holds=allow_holds,
+                )
             else:
-                result = inspect_file(path, filename=filename)
+                result = inspect_file(path, filename=filename, limits=limits, sandbox=sandbox)
         except MediaRejected as rejected:
-            return None, rejected.reason
+            return None, scrub(rejected.reason, None, filename)
         except Exception as error:  # a decoder crash is a rejection, not a retry
             logger.exception("probe failed for %s", key)
-            return None, f"The file could not be probed: {error}."
+            return None, scrub(f"The file could not be probed: {error}.", None, filename)
     if declared_sha256 and result.sha256 != declared_sha256:
         return None, (
             "The stored content does not match the sha256 its producer declared"

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from apps.core.colorspace import needs_display_transform, ocio_config
-from apps.media.validation import FORMATS, MOVIE, sequence_frames
+from apps.media.sequences import held_frames, sequence_frames
+from apps.media.validation import FORMATS, MOVIE
 
 LUT_SIZE = 65
 SHAPER_SPACE = "ACEScct"
@@ -257,7 +258,8 @@ def build_proxy(
     convert = needs_display_transform(options.color_space)
     is_movie = FORMATS[fmt].category == MOVIE
     # A folder is an image sequence: one proxy frame per file, in frame order.
-    sequence = sequence_frames(source) if source.is_dir() else None
+    # Missing frames accepted as holds repeat the frame before them.
+    sequence = held_frames(sequence_frames(source)) if source.is_dir() else None
     total = max(1, frame_count if is_movie else len(sequence) if sequence else 1)
     if sequence:
         frames: Iterator[Any] = (

@@ -46,6 +46,21 @@ def uploads_in_progress(
     return queryset.select_related("shot").order_by("-created_at", "-pk")
 
 
+def rejected_uploads_of_shot(shot: Shot, limit: int = 5) -> list[MediaFile]:
+    """Uploads of a shot that validation refused (they took no version number), newest
+    first, so the shot page can still say which file was refused and why."""
+    return list(
+        MediaFile.objects.filter(
+            shot=shot,
+            version__isnull=True,
+            character__isnull=True,
+            derived_from__isnull=True,
+            state=MediaState.REJECTED,
+            validated_at__isnull=False,
+        ).order_by("-validated_at")[:limit]
+    )
+
+
 def upload_parts_stored(media: MediaFile) -> list[dict[str, Any]]:
     """The parts S3 already holds for an upload in progress (what a resume skips)."""
     if media.state != MediaState.UPLOADING or not media.upload_id:
@@ -70,6 +85,20 @@ def version_media(version: Version) -> dict[str, MediaFile | None]:
     a job's main output before its matte; never a report or CDL) and its ready proxy,
     poster and filmstrip."""
     files = list(MediaFile.objects.filter(version=version).order_by("-created_at", "-pk"))
+    return _pick_version_media(files)
+
+
+def media_of_versions(version_ids: list[int]) -> dict[int, dict[str, MediaFile | None]]:
+    """`version_media` of many versions in one query (lists of versions)."""
+    files: dict[int, list[MediaFile]] = {pk: [] for pk in version_ids}
+    for media in MediaFile.objects.filter(version_id__in=version_ids).order_by(
+        "-created_at", "-pk"
+    ):
+        files[media.version_id].append(media)
+    return {pk: _pick_version_media(found) for pk, found in files.items()}
+
+
+def _pick_version_media(files: list[MediaFile]) -> dict[str, MediaFile | None]:
     pictures = [m for m in files if m.derived_from_id is None and m.kind != MediaKind.DOCUMENT]
     source = min(
         pictures,

@@ -166,7 +166,39 @@ def object_put(key: str, content: bytes, *, content_type: str) -> None:
 
 
 def object_delete(key: str) -> None:
+    """Deletes an object, or every object under an image sequence's prefix (key ending /)."""
+    if key.endswith("/"):
+        client = s3_client()
+        for page in client.get_paginator("list_objects_v2").paginate(
+            Bucket=settings.S3_BUCKET, Prefix=key
+        ):
+            for item in page.get("Contents", []):
+                client.delete_object(Bucket=settings.S3_BUCKET, Key=item["Key"])
+        return
     s3_client().delete_object(Bucket=settings.S3_BUCKET, Key=key)
+
+
+def prefix_objects(prefix: str) -> dict[str, int]:
+    """Name (relative to `prefix`) and size of every object stored under it."""
+    found: dict[str, int] = {}
+    for page in (
+        s3_client()
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=settings.S3_BUCKET, Prefix=prefix)
+    ):
+        for item in page.get("Contents", []):
+            found[item["Key"][len(prefix) :]] = int(item["Size"])
+    return found
+
+
+def object_put_url(*, key: str, expires_in: int) -> str:
+    """A presigned PUT of one whole object (a frame of a sequence upload)."""
+    url: str = s3_client().generate_presigned_url(
+        "put_object",
+        Params={"Bucket": settings.S3_BUCKET, "Key": key},
+        ExpiresIn=expires_in,
+    )
+    return url
 
 
 def prefix_download(prefix: str, folder: Path) -> list[Path]:

@@ -23,17 +23,23 @@ from apps.core.events import send_organization_event
 from apps.media import storage
 from apps.media.files import media_file_register
 from apps.media.models import MediaFile, MediaKind, MediaState, ProxyStatus
+from apps.media.names import UnusableName, display_name
 from apps.media.pipeline import default_color_space, proxy_enqueue
 from apps.media.probe import fetch_and_inspect
 from apps.media.queue import VALIDATE_TASK, enqueue_after_commit
 from apps.media.validation import (
     EXTENSIONS,
+    FORMATS,
     IMAGE,
     MOVIE,
     format_for_filename,
 )
 from apps.production.models import Character, Shot, VersionSource, VersionStatus
-from apps.production.services import version_create, version_set_status
+from apps.production.services import (
+    version_create,
+    version_set_status,
+    version_withdraw_rejected,
+)
 from apps.tenancy.scope import require_scope, tenant_scope
 
 logger = logging.getLogger(__name__)
@@ -78,6 +84,7 @@ def upload_start(
     kind: MediaKind = MediaKind.PLATE,
     color_space: str = "",
     character: Character | None = None,
+    declared_content_type: str = "",
 ) -> MediaFile:
     """Starts an S3 multipart upload for a new version of `shot`, or of a reference still
     of `character` (no version: the still belongs to the character). The key is made here,
@@ -89,7 +96,15 @@ def upload_start(
         raise ValidationFailed("Upload to a shot or to a character.", field="shot")
     if owner.organization_id != scope.organization_id:
         raise Forbidden("Only the partner that owns the project can upload media to it.")
-    filename = (filename or "").strip()
+    raw_filename = filename or ""
+    try:
+        filename = display_name(raw_filename)
+    except UnusableName:
+        raise ValidationFailed(
+            "The file name has nothing left once path components and control characters are"
+            " removed; rename the file.",
+            field="filename",
+        ) from None
     fmt = format_for_filename(filename)
     if character is not None and (fmt is None or fmt.category != IMAGE):
         raise ValidationFailed(
@@ -154,6 +169,7 @@ def upload_start(
             state=MediaState.UPLOADING,
             original_filename=filename,
             content_type=fmt.content_type,
+            declared_content_type=declared_content_type,
             size=size,
             storage_key=key,
             upload_id=upload_id,
@@ -172,6 +188,8 @@ def upload_start(
                 "size": size,
                 "parts": part_count,
                 "kind": kind,
+                # The raw name as sent, only here: everything else shows the clean one.
+                **({"raw_filename": raw_filename} if raw_filename != filename else {}),
             },
         )
     return media
@@ -338,22 +356,41 @@ def validate_enqueue(media: MediaFile) -> None:
 # --- validation -------------------------------------------------------------------------
 
 
+def interrupted_reason(times: int) -> str:
+    return (
+        f"Validation did not finish: it was interrupted {times} time{'s' if times > 1 else ''}"
+        " (the worker was lost: out of memory, killed or past its time limit), so the file"
+        " was refused."
+    )
+
+
 def media_validate(*, organization_id: int, media_id: int) -> MediaFile | None:
     """Moves quarantined media to ready (with its probe) or rejected (with the reason).
 
     Runs outside any long transaction: the object is downloaded and probed first, then
     the outcome is written under a row lock (a second run of the task changes nothing).
     """
-    with tenant_scope(organization_id):
-        media = MediaFile.objects.filter(pk=media_id).first()
+    with tenant_scope(organization_id), transaction.atomic():
+        media = MediaFile.objects.select_for_update().filter(pk=media_id).first()
         if media is None or media.state != MediaState.QUARANTINED:
             return media
+        # Every run counts: one lost with its worker comes back (reject_on_worker_lost).
+        media.validate_attempts += 1
+        media.save(update_fields=["validate_attempts"])
         key, filename, declared = media.storage_key, media.original_filename, media.size
         # A job's outputs arrive with the sha256 their worker computed; uploads without.
-        declared_sha256 = media.sha256
-    result, reason = fetch_and_inspect(
-        key=key, filename=filename, declared_size=declared, declared_sha256=declared_sha256
-    )
+        declared_sha256, attempts = media.sha256, media.validate_attempts
+        allow_holds = bool(media.probe.get("sequence_upload", {}).get("allow_holds"))
+    if attempts > settings.MEDIA_MAX_ATTEMPTS:
+        result, reason = None, interrupted_reason(attempts - 1)
+    else:
+        result, reason = fetch_and_inspect(
+            key=key,
+            filename=filename,
+            declared_size=declared,
+            declared_sha256=declared_sha256,
+            allow_holds=allow_holds,
+        )
     with tenant_scope(organization_id), transaction.atomic():
         media = MediaFile.objects.select_for_update().get(pk=media_id)
         if media.state != MediaState.QUARANTINED:
@@ -371,7 +408,15 @@ def media_validate(*, organization_id: int, media_id: int) -> MediaFile | None:
                 target=media,
                 changes={"reason": media.rejection_reason},
             )
-            if version is not None:
+            if version is not None and version.source == VersionSource.UPLOAD:
+                # A refused upload does not take a version number: the next good one
+                # of the shot gets it. The media row keeps the file name and reason.
+                media.version = None
+                media.save(update_fields=["version"])
+                version_withdraw_rejected(
+                    actor=None, version=version, reason=media.rejection_reason
+                )
+            elif version is not None:
                 version_set_status(actor=None, version=version, status=VersionStatus.REJECTED)
             send_organization_event(
                 organization_id,
@@ -384,6 +429,7 @@ def media_validate(*, organization_id: int, media_id: int) -> MediaFile | None:
             )
             return media
         media.state = MediaState.READY
+        media.content_type = FORMATS[result.format].content_type  # the verdict, by content
         media.sha256 = result.sha256
         media.codec = result.codec[:64]
         media.width, media.height = result.width, result.height

@@ -1,8 +1,11 @@
-"""What a stored file really is: sha256, magic bytes and a real probe.
+"""What a stored file really is: sha256, magic bytes, its structure and a real probe.
 
 Pure functions on a local file (no Django, no S3): the validation task downloads the
-object and asks `inspect_file`. Anything that is not what its name claims, is truncated
-or cannot be decoded raises `MediaRejected` with a reason a person can act on.
+object and asks `inspect_file`. Anything that is not what its name claims, is truncated,
+carries hidden data, declares sizes beyond the limits, uses a codec outside the allow-list
+or cannot be decoded raises `MediaRejected` with a reason a person can act on. The header
+checks (`apps.media.headers`, `apps.media.exr_header`) run before any decoder; the decode
+itself runs in a capped child process when a `Sandbox` is given (`apps.media.sandbox`).
 """
 
 from __future__ import annotations
@@ -10,10 +13,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import struct
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+from apps.media.exr_header import check_exr
+from apps.media.headers import HeaderRejected, Limits, check_header, check_limits
+from apps.media.sandbox import Sandbox, SandboxRejected, restore, run_isolated
 
 MOVIE = "movie"
 IMAGE = "image"
@@ -107,8 +115,12 @@ def sha256_of(path: Path, chunk: int = 8 * 1024 * 1024) -> str:
     return digest.hexdigest()
 
 
-def inspect_file(path: Path, *, filename: str) -> ProbeResult:
-    """sha256, magic bytes against the claimed format, then a real decode."""
+def inspect_file(
+    path: Path, *, filename: str, limits: Limits | None = None, sandbox: Sandbox | None = None
+) -> ProbeResult:
+    """sha256, magic bytes against the claimed format, the structure and declared sizes
+    from the headers, then a real decode (in a capped child process with `sandbox`)."""
+    limits = limits or Limits()
     claimed = format_for_filename(filename)
     if claimed is None:
         accepted = ", ".join(sorted(EXTENSIONS))
@@ -127,19 +139,104 @@ def inspect_file(path: Path, *, filename: str) -> ProbeResult:
             f"The file is named as a {claimed.label} but its content is {looks_like}"
             " (wrong magic bytes)."
         )
-    result = ProbeResult(format=claimed.name, sha256=sha256_of(path), size=size)
-    if claimed.category == MOVIE:
-        _probe_movie(path, result)
-    elif claimed.name == "exr":
-        _probe_exr(path, result)
-    elif claimed.category == IMAGE:
-        _probe_image(path, result)
+    try:
+        if claimed.name == "exr":
+            with open(path, "rb") as handle:
+                header = check_exr(handle, size, limits)
+        else:
+            header = check_header(path, claimed.name, limits)
+    except HeaderRejected as rejected:
+        raise MediaRejected(rejected.reason) from None
+    except (struct.error, EOFError, OSError):
+        raise MediaRejected(f"The {claimed.label} header is truncated or corrupt.") from None
+    if claimed.category == DOCUMENT:
+        return ProbeResult(format=claimed.name, sha256=sha256_of(path), size=size)
+    if sandbox is None:
+        result = decode(path, fmt=claimed.name, filename=filename, limits=limits)
+    else:
+        try:
+            found_fields = run_isolated(
+                path, fmt=claimed.name, filename=filename, limits=limits, sandbox=sandbox
+            )
+        except SandboxRejected as rejected:
+            raise MediaRejected(rejected.reason) from None
+        result = ProbeResult(**{k: restore(v) for k, v in found_fields.items()})
+    result.sha256, result.size = sha256_of(path), size
+    if header.compression and claimed.name == "exr":
+        result.details["compression"] = header.compression
+    result.details.update({k: v for k, v in header.details.items() if k not in result.details})
     return result
 
 
-def _probe_movie(path: Path, result: ProbeResult) -> None:
+def decode(path: Path, *, fmt: str, filename: str, limits: Limits) -> ProbeResult:
+    """The decoder's probe of a file whose headers passed (runs in the sandbox child)."""
+    result = ProbeResult(format=fmt, sha256="", size=0)
+    try:
+        if FORMATS[fmt].category == MOVIE:
+            _probe_movie(path, result, limits)
+        elif fmt == "exr":
+            _probe_exr(path, result)
+        else:
+            _probe_image(path, result)
+    except MediaRejected as rejected:
+        raise MediaRejected(scrub(rejected.reason, path, filename)) from None
+    return result
+
+
+_ABSOLUTE_PATH = re.compile(r"""(?:[A-Za-z]:)?[/\\](?:[^\s'"/\\]+[/\\])+[^\s'",;)]*""")
+
+
+def scrub(message: str, path: Path | None, filename: str) -> str:
+    """A decoder message without server paths: the temp file is named by its upload name."""
+    text = message
+    if path is not None:
+        text = text.replace(str(path.resolve()), filename).replace(str(path), filename)
+    return _ABSOLUTE_PATH.sub(filename or "the file", text)
+
+
+# Video codecs accepted (by FFmpeg decoder name), and what a person calls the others.
+ACCEPTED_CODECS = {"prores", "dnxhd", "h264", "hevc"}
+UNCOMPRESSED_CODECS = {"rawvideo", "v210", "v410", "r210", "r10k", "v308", "v408", "yuv4"}
+REFUSED_LABELS = {
+    "mpeg4": "MPEG-4 Part 2",
+    "msmpeg4v3": "MS MPEG-4 v3 (DivX 3)",
+    "mpeg2video": "MPEG-2",
+    "mpeg1video": "MPEG-1",
+    "mjpeg": "Motion JPEG",
+    "h263": "H.263",
+    "flv1": "Sorenson Spark (FLV)",
+    "svq1": "Sorenson Video",
+    "svq3": "Sorenson Video 3",
+    "cinepak": "Cinepak",
+    "vp8": "VP8",
+    "vp9": "VP9",
+    "av1": "AV1",
+    "theora": "Theora",
+    "qtrle": "QuickTime Animation",
+    "png": "PNG-in-movie",
+    "gif": "GIF",
+}
+EXPORT_HINT = "export ProRes or DNxHR (or H.264/H.265 for references)"
+
+
+def check_codec(codec: str, *, container: str, pixel_format: str, limits: Limits) -> None:
+    if codec in ACCEPTED_CODECS:
+        return
+    if codec in UNCOMPRESSED_CODECS:
+        if limits.allow_uncompressed_video and "mov" in container.split(","):
+            return
+        raise MediaRejected(
+            f"Uncompressed video ({codec}, {pixel_format or 'unknown pixels'}) is not accepted"
+            f" in this project; {EXPORT_HINT}."
+        )
+    label = REFUSED_LABELS.get(codec, f"{codec or 'unknown'!s}")
+    raise MediaRejected(f"{label} video is not accepted; {EXPORT_HINT}.")
+
+
+def _probe_movie(path: Path, result: ProbeResult, limits: Limits | None = None) -> None:
     import av
 
+    limits = limits or Limits()
     try:
         container = av.open(str(path))
     except av.FFmpegError as error:
@@ -150,10 +247,28 @@ def _probe_movie(path: Path, result: ProbeResult) -> None:
         if not container.streams.video:
             raise MediaRejected("The movie has no video stream.")
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
         context = stream.codec_context
+        check_codec(
+            context.name or "",
+            container=container.format.name,
+            pixel_format=context.format.name if context.format else "",
+            limits=limits,
+        )
+        try:
+            check_limits(limits, width=context.width, height=context.height, what="movie")
+        except HeaderRejected as rejected:
+            raise MediaRejected(rejected.reason) from None
         rate = stream.average_rate or stream.guessed_rate
         declared = int(stream.frames or 0)
+        base = stream.time_base
+        seconds = float(stream.duration * base) if stream.duration and base else 0.0
+        if declared > limits.max_frames or seconds > limits.max_duration_seconds:
+            raise MediaRejected(
+                f"The movie declares {declared} frames ({seconds / 60:.0f} min); the limits"
+                f" are {limits.max_frames} frames and"
+                f" {limits.max_duration_seconds / 60:.0f} min."
+            )
+        stream.thread_type = "AUTO"
         decoded = 0
         pixel_format = ""
         try:
@@ -162,6 +277,10 @@ def _probe_movie(path: Path, result: ProbeResult) -> None:
                     decoded += 1
                     if not pixel_format:
                         pixel_format = frame.format.name
+                if decoded > limits.max_frames:
+                    raise MediaRejected(
+                        f"The movie holds more than {limits.max_frames} frames; that is the limit."
+                    )
         except av.FFmpegError as error:
             raise MediaRejected(
                 f"The movie is corrupt: decoding failed after {decoded} frames ({error})."
@@ -212,7 +331,7 @@ def _probe_exr(path: Path, result: ProbeResult) -> None:
         header = exr.header()
         channels = exr.channels()
     except Exception as error:
-        raise MediaRejected(f"The EXR header or pixels cannot be read: {error}.") from error
+        raise MediaRejected(f"The EXR pixels cannot be decoded: {error}.") from error
     low, high = header["dataWindow"]
     result.width = int(high[0] - low[0] + 1)
     result.height = int(high[1] - low[1] + 1)
@@ -252,81 +371,3 @@ def _probe_image(path: Path, result: ProbeResult) -> None:
         result.details = {"channels": list(spec.channelnames)}
     finally:
         image.close()
-
-
-# --- image sequences (a job's output folder, stored under one prefix) -----------------------
-
-_FRAME_NUMBER = re.compile(r"(\d+)$")
-
-
-def sequence_frames(folder: Path) -> list[Path]:
-    """The frame files of a sequence folder in frame order (trailing number, then name)."""
-
-    def order(path: Path) -> tuple[int, str]:
-        match = _FRAME_NUMBER.search(path.stem)
-        return (int(match.group(1)) if match else -1, path.name)
-
-    return sorted((p for p in folder.iterdir() if p.is_file()), key=order)
-
-
-def tree_manifest_sha256(folder: Path) -> str:
-    """The sha256 a GPU worker declares for a folder it stored: that of a manifest listing
-    every file's sha256 and relative path, in path order (gpu_workers.storage.upload_tree)."""
-    lines = [
-        f"{sha256_of(path)}  {path.relative_to(folder).as_posix()}"
-        for path in sorted(p for p in folder.rglob("*") if p.is_file())
-    ]
-    return hashlib.sha256(("\n".join(lines) + "\n").encode()).hexdigest()
-
-
-def inspect_sequence(folder: Path, *, filename: str) -> ProbeResult:
-    """An image sequence: every frame has the claimed format's magic bytes, the first and
-    last frames decode, all frames share one size; sha256 is the folder's manifest."""
-    claimed = format_for_filename(filename)
-    if claimed is None or claimed.category != IMAGE:
-        raise MediaRejected(f"{filename} does not name an image sequence (EXR, DPX, TIFF...).")
-    frames = sequence_frames(folder)
-    if not frames:
-        raise MediaRejected("The image sequence holds no frames.")
-    total = 0
-    for path in frames:
-        size = path.stat().st_size
-        if size == 0:
-            raise MediaRejected(f"Frame {path.name} of the sequence is empty (0 bytes).")
-        with open(path, "rb") as handle:
-            found = sniff(handle.read(64))
-        if found != claimed.name:
-            raise MediaRejected(
-                f"Frame {path.name} of the sequence is not a {claimed.label} (wrong magic bytes)."
-            )
-        total += size
-    first = inspect_file(frames[0], filename=frames[0].name)
-    if len(frames) > 1:
-        last = inspect_file(frames[-1], filename=frames[-1].name)
-        if (last.width, last.height) != (first.width, first.height):
-            raise MediaRejected(
-                f"The sequence changes size: {frames[0].name} is {first.width}×{first.height},"
-                f" {frames[-1].name} is {last.width}×{last.height}."
-            )
-    numbers = [m.group(1) for p in frames if (m := _FRAME_NUMBER.search(p.stem))]
-    return ProbeResult(
-        format=claimed.name,
-        sha256=tree_manifest_sha256(folder),
-        size=total,
-        codec=first.codec,
-        width=first.width,
-        height=first.height,
-        frame_count=len(frames),
-        pixel_format=first.pixel_format,
-        color_tags=first.color_tags,
-        details={
-            **first.details,
-            "sequence": {
-                "frames": len(frames),
-                "first": frames[0].name,
-                "last": frames[-1].name,
-                "first_frame": int(numbers[0]) if numbers else None,
-                "last_frame": int(numbers[-1]) if numbers else None,
-            },
-        },
-    )

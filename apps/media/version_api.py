@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import mixins, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from apps.core.errors import NotFound
-from apps.media.selectors import version_media
+from apps.media.selectors import media_of_versions, version_media
 from apps.production import selectors
 from apps.production.models import Version
 from apps.tenancy.viewsets import OrganizationScopedViewSet
@@ -45,7 +47,8 @@ class VersionSerializer(serializers.ModelSerializer[Version]):
 
     def get_media(self, version: Version) -> dict[str, Any]:
         """The source media's state (and rejection reason) and the ids of its proxy files."""
-        files = version_media(version)
+        batch = self.context.get("media_of_versions")
+        files = batch[version.pk] if batch and version.pk in batch else version_media(version)
         source = files["source"]
         return {
             "source_id": source.pk if source else None,
@@ -73,3 +76,11 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizat
                 raise NotFound("Shot not found.")
             return selectors.versions_of_shot(shot).select_related("shot", "created_by")
         return selectors.versions_of_project(project).select_related("shot", "created_by")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A page of versions with their media read in one query, not one per version."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+        context = self.get_serializer_context()
+        context["media_of_versions"] = media_of_versions([v.pk for v in page])
+        data = VersionSerializer(page, many=True, context=context).data
+        return self.get_paginated_response(data)

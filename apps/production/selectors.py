@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from apps.core.errors import NotFound
-from apps.production.models import Character, ConsentRecord, Project, Sequence, Shot, Version
+from apps.production.models import (
+    Character,
+    ConsentRecord,
+    Project,
+    Sequence,
+    Shot,
+    Version,
+    VersionStatus,
+)
 
 
 def projects_visible() -> QuerySet[Project]:
@@ -30,8 +39,38 @@ def sequences_of_project(project: Project) -> QuerySet[Sequence]:
     )
 
 
+def sequence_of_project(project: Project, sequence_id: int) -> Sequence | None:
+    return Sequence.objects.filter(project=project, pk=sequence_id).first()
+
+
 def shots_visible() -> QuerySet[Shot]:
     return Shot.objects.select_related("sequence", "project")
+
+
+# The columns of a shot in API lists and reads, in this order (see `shot_row_data`).
+SHOT_ROW_COLUMNS = (
+    "id",
+    "organization_id",
+    "project_id",
+    "sequence_id",
+    "sequence__code",
+    "code",
+    "description",
+    "cut_in",
+    "cut_out",
+    "created_at",
+)
+
+
+def shot_rows(queryset: QuerySet[Shot]) -> QuerySet[Any]:
+    """Only the columns the API shows (no model instances): tuples of SHOT_ROW_COLUMNS."""
+    return queryset.values_list(*SHOT_ROW_COLUMNS)
+
+
+def shot_row_by_id(project_id: int, shot_id: int) -> tuple[Any, ...] | None:
+    """One visible shot of the project as a SHOT_ROW_COLUMNS tuple: one query; a shot of
+    another project (or of nobody visible) is None."""
+    return shot_rows(Shot.objects.filter(pk=shot_id, project_id=project_id)).first()
 
 
 def access_shot_by_id(shot_id: int) -> Shot:
@@ -118,3 +157,14 @@ def consents_in_force_of_project(
         .order_by("-valid_until", "-pk")
     )
     return [record for record in records if scope in (record.scopes or [])]
+
+
+def versions_awaiting_decision(limit: int = 8) -> list[Version]:
+    """Versions in review in the active organization's projects and the projects shared
+    with it, oldest first (the longest wait on top): the dashboard's "waiting for your
+    decision"."""
+    return list(
+        Version.objects.filter(status=VersionStatus.IN_REVIEW)
+        .select_related("shot", "project")
+        .order_by("created_at", "pk")[:limit]
+    )

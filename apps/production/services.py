@@ -130,15 +130,45 @@ def project_create(
     return project
 
 
+# ISO 4217 codes a project's budget and job costs may be kept in.
+CURRENCIES = (
+    "EUR", "USD", "GBP", "CHF", "JPY", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK",
+    "HUF", "INR", "KRW", "CNY", "HKD", "SGD", "BRL", "MXN", "ZAR", "AED", "ILS", "TRY",
+)  # fmt: skip
+
+
+def validate_currency(value: str) -> str:
+    code = (value or "").strip().upper()
+    if code not in CURRENCIES:
+        raise ValidationFailed(
+            f"{value.strip() or 'An empty code'} is not a currency we can keep budgets in:"
+            f" use a three-letter ISO 4217 code such as EUR, USD or GBP.",
+            field="currency",
+        )
+    return code
+
+
 def project_update(
-    *, actor: Any, project: Project, name: str | None = None, description: str | None = None
+    *,
+    actor: Any,
+    project: Project,
+    name: str | None = None,
+    description: str | None = None,
+    currency: str | None = None,
 ) -> Project:
+    """Amounts (the budget, job costs, pool prices) are kept as they are when the currency
+    changes: it names the unit they are counted in."""
     changes: dict[str, Any] = {}
     if name is not None:
         if not name.strip():
             raise ValidationFailed("A project needs a name.", field="name")
         changes["name"] = [project.name, name.strip()]
         project.name = name.strip()
+    if currency is not None:
+        code = validate_currency(currency)
+        if code != project.currency:
+            changes["currency"] = [project.currency, code]
+        project.currency = code
     if description is not None:
         changes["description"] = "changed"
         project.description = description
@@ -267,6 +297,33 @@ def version_set_status(*, actor: Any | None, version: Version, status: str) -> V
             },
         )
     return version
+
+
+def version_withdraw_rejected(*, actor: Any | None, version: Version, reason: str) -> None:
+    """An uploaded version whose media was rejected by validation gives its number back:
+    the row is deleted (the caller first detaches the rejected media, which keeps the
+    reason), so the next good upload of the shot takes the same number. Audited; pages
+    hear `version.withdrawn` and drop it."""
+    with transaction.atomic():
+        Shot.objects.select_for_update().filter(pk=version.shot_id).first()
+        label, shot_id, project_id = version.label, version.shot_id, version.project_id
+        audit_record(
+            action="version.withdraw",
+            actor=actor,
+            target=version,
+            changes={"label": label, "reason": reason[:300]},
+        )
+        Version.objects.filter(pk=version.pk).delete()
+        send_organization_event(
+            version.organization_id,
+            {
+                "type": "version.withdrawn",
+                "label": label,
+                "shot_id": shot_id,
+                "project_id": project_id,
+                "reason": reason[:300],
+            },
+        )
 
 
 def character_create(

@@ -9,4 +9,9 @@ urlpatterns = [
         views.project_settings,
         name="project-settings",
     ),
+    path(
+        "projects/<slug:org>/<int:project_id>/shots/add/",
+        views.shots_add_page,
+        name="project-shots-add",
+    ),
 ]

@@ -74,6 +74,9 @@ class OperationSerializer(serializers.Serializer[Any]):
         " x-advanced, x-region-of and x-null-label guide a form."
     )
     gpu_seconds_per_frame = serializers.FloatField()
+    gpu_seconds_overhead = serializers.FloatField(
+        help_text="Declared fixed GPU-seconds per job; estimates fit it from finished jobs."
+    )
 
 
 class OperationViewSet(OrganizationScopedViewSet):

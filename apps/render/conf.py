@@ -3,9 +3,12 @@ the timeouts so a lost worker is noticed in seconds)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 from django.conf import settings
+
+from gpu_workers.celery_app import visibility_timeout
 
 
 def _value(name: str, default: float) -> float:
@@ -45,7 +48,11 @@ def scheduler_interval() -> float:
 
 def allow_test_operations() -> bool:
     """Test-only operations (noop) are offered and accepted only where this is on: by
-    default in the test environment, never for partners in development or production."""
+    default in the test environment, never for partners in development or production.
+    Production refuses them whatever the settings say: a test operation holds a GPU slot
+    for nothing."""
+    if getattr(settings, "BACKLOT_ENV", "") == "production":
+        return False
     configured = getattr(settings, "RENDER_ALLOW_TEST_OPERATIONS", None)
     if configured is not None:
         return bool(configured)
@@ -53,3 +60,29 @@ def allow_test_operations() -> bool:
     if raw is not None:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     return getattr(settings, "BACKLOT_ENV", "") == "test"
+
+
+def signing_secrets() -> list[str]:
+    """The platform's worker-signing secrets, current first. RENDER_SIGNING_KEY signs new
+    attempts; RENDER_SIGNING_KEY_PREVIOUS (during a rotation) still verifies reports of
+    attempts dispatched before it. Without either, one is derived from SECRET_KEY."""
+    current = str(getattr(settings, "RENDER_SIGNING_KEY", "") or "") or os.environ.get(
+        "RENDER_SIGNING_KEY", ""
+    )
+    if not current:
+        current = (
+            "derived:"
+            + hashlib.sha256(
+                b"backlot-render-signing:" + str(settings.SECRET_KEY).encode()
+            ).hexdigest()
+        )
+    previous = str(getattr(settings, "RENDER_SIGNING_KEY_PREVIOUS", "") or "") or os.environ.get(
+        "RENDER_SIGNING_KEY_PREVIOUS", ""
+    )
+    return [current] + ([previous] if previous else [])
+
+
+def report_max_age_seconds() -> float:
+    """Reports signed longer ago than this are refused as stale (replays). Longer than the
+    longest job plus the broker's redelivery window."""
+    return _value("RENDER_REPORT_MAX_AGE_SECONDS", visibility_timeout() + 3600)

@@ -36,6 +36,7 @@ EstimateSerializer = inline_serializer(
         "frames": serializers.IntegerField(),
         "megapixel_frames": serializers.FloatField(),
         "seconds_per_megapixel_frame": serializers.FloatField(),
+        "overhead_gpu_seconds": serializers.FloatField(),
         "basis": serializers.ChoiceField(choices=["history", "declared"]),
         "samples": serializers.IntegerField(),
         "display": serializers.CharField(),

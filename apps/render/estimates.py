@@ -2,15 +2,20 @@
 
 The work of a job is the megapixels x frames of its main input (the first input role the
 operation declares; the project's resolution and the shot's length when there is none).
-An estimate is GPU-seconds per megapixel-frame x work x the pool's price, where the rate
-is the median of the last `HISTORY_JOBS` succeeded jobs of the same operation on the same
-kind of device (the partner's own jobs: history is tenant-scoped like everything else),
-and falls back to the operation's declared `gpu_seconds_per_frame`, which is per 1080p
-frame, scaled by resolution.
+An estimate is (a fixed per-job overhead + GPU-seconds per megapixel-frame x work) x the
+pool's price. Both terms are fitted from the last `HISTORY_JOBS` succeeded jobs of the same
+operation on the same kind of device (the partner's own jobs: history is tenant-scoped like
+everything else) with a Theil-Sen line (the median of the pairwise slopes is the rate, the
+median of what is left is the overhead), which a few odd jobs do not pull. Set-up (decoding,
+loading a model, writing the outputs) dominates small jobs, so a rate alone was far off
+there. When the history has no spread of sizes, the overhead is the operation's declared
+`gpu_seconds_overhead` and the rate is fitted to what is left; with no history at all both
+are declared (`gpu_seconds_per_frame` is per 1080p frame, scaled by resolution).
 """
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,6 +28,9 @@ from apps.render.pools import gpu_cost, money
 from gpu_workers.registry import Operation
 
 HISTORY_JOBS = 20
+# The overhead is fitted only when the largest job did at least this much more work than
+# the smallest one; below that the line through the points says nothing about set-up.
+FIT_SPREAD = 1.5
 REFERENCE_MEGAPIXELS = 1920 * 1080 / 1_000_000  # declared rates are per 1080p frame
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 
@@ -77,6 +85,7 @@ class Estimate:
     seconds_per_megapixel_frame: float
     basis: str  # "history" or "declared"
     samples: int
+    overhead_gpu_seconds: float = 0.0
 
     @property
     def display(self) -> str:
@@ -94,6 +103,7 @@ class Estimate:
             "frames": self.work.frames,
             "megapixel_frames": round(self.work.megapixel_frames, 3),
             "seconds_per_megapixel_frame": round(self.seconds_per_megapixel_frame, 6),
+            "overhead_gpu_seconds": round(self.overhead_gpu_seconds, 3),
             "basis": self.basis,
             "samples": self.samples,
             "display": self.display,
@@ -116,23 +126,48 @@ def job_work(*, operation: Operation, project: Project, shot: Shot, inputs: dict
     return Work(width=width, height=height, frames=max(1, frames))
 
 
-def calibrated_rate(*, operation: str, device_kind: str) -> tuple[float | None, int]:
-    """Median GPU-seconds per megapixel-frame of the last succeeded jobs, and how many."""
+def fit_overhead_and_rate(
+    history: list[tuple[float, float]], *, declared_overhead: float
+) -> tuple[float, float]:
+    """(overhead GPU-seconds, GPU-seconds per megapixel-frame) of finished jobs given as
+    (megapixel-frames, GPU-seconds); never negative."""
+    works = [work for work, _ in history]
+    slopes = [
+        (s2 - s1) / (w2 - w1)
+        for (w1, s1), (w2, s2) in itertools.combinations(history, 2)
+        if w2 != w1
+    ]
+    if slopes and min(works) > 0 and max(works) >= FIT_SPREAD * min(works):
+        rate = max(0.0, statistics.median(slopes))
+        overhead = statistics.median(seconds - rate * work for work, seconds in history)
+        if overhead >= 0:
+            return overhead, rate
+        return 0.0, statistics.median(seconds / work for work, seconds in history)
+    overhead = declared_overhead
+    rate = statistics.median((seconds - overhead) / work for work, seconds in history)
+    return overhead, max(0.0, rate)
+
+
+def calibration(*, operation: Operation, device_kind: str) -> tuple[float, float, int] | None:
+    """(overhead, rate, how many jobs) fitted from the last succeeded jobs, or None."""
     jobs = (
         Job.objects.filter(
-            operation=operation,
+            operation=operation.name,
             state=JobState.SUCCEEDED,
             pool__device_kind=device_kind,
             gpu_seconds__isnull=False,
             work_megapixel_frames__gt=0,
         )
         .order_by("-finished_at", "-pk")
-        .values_list("gpu_seconds", "work_megapixel_frames")[:HISTORY_JOBS]
+        .values_list("work_megapixel_frames", "gpu_seconds")[:HISTORY_JOBS]
     )
-    rates = [seconds / work for seconds, work in jobs if seconds is not None and work]
-    if not rates:
-        return None, 0
-    return statistics.median(rates), len(rates)
+    history = [(work, seconds) for work, seconds in jobs if seconds is not None and work]
+    if not history:
+        return None
+    overhead, rate = fit_overhead_and_rate(
+        history, declared_overhead=operation.gpu_seconds_overhead
+    )
+    return overhead, rate, len(history)
 
 
 def estimate_job(
@@ -144,11 +179,14 @@ def estimate_job(
     inputs: dict[str, Any] | None = None,
 ) -> Estimate:
     work = job_work(operation=operation, project=project, shot=shot, inputs=inputs or {})
-    rate, samples = calibrated_rate(operation=operation.name, device_kind=pool.device_kind)
-    basis = "history"
-    if rate is None:
-        rate, basis = operation.gpu_seconds_per_frame / REFERENCE_MEGAPIXELS, "declared"
-    gpu_seconds = rate * work.megapixel_frames
+    fitted = calibration(operation=operation, device_kind=pool.device_kind)
+    if fitted is not None:
+        (overhead, rate, samples), basis = fitted, "history"
+    else:
+        overhead = operation.gpu_seconds_overhead
+        rate = operation.gpu_seconds_per_frame / REFERENCE_MEGAPIXELS
+        samples, basis = 0, "declared"
+    gpu_seconds = overhead + rate * work.megapixel_frames
     return Estimate(
         operation=operation.name,
         gpu_seconds=gpu_seconds,
@@ -159,6 +197,7 @@ def estimate_job(
         seconds_per_megapixel_frame=rate,
         basis=basis,
         samples=samples,
+        overhead_gpu_seconds=overhead,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.core.events import send_project_event
+from apps.core.formats import log_message
 from apps.render.inbox import inbox_job_ended
 from apps.render.models import Job, JobLog
 
@@ -48,7 +49,8 @@ def job_log(job: Job, message: str, *, level: str = "info", attempt_id: Any = No
             "log": {
                 "id": entry.pk,
                 "level": level,
-                "message": message,
+                # What the page shows: file names, not storage keys or attempt ids.
+                "message": log_message(message),
                 "created_at": entry.created_at.isoformat(),
             },
         },

@@ -1,5 +1,10 @@
 """Results intake: worker reports arrive through the broker (`render.results` queue).
 
+Every report must carry a signature made with the key its attempt received in its job
+specification (`gpu_workers.signing`); `handle_report_safely` (the task's entry point)
+refuses and audits unsigned, mis-signed, stale and replayed reports before anything else.
+`report_receive` applies a report that has passed that check.
+
 Only the job's current attempt may change it. Anything from another attempt (a worker that
 was declared lost and came back, a redelivered message) is written to the job log and
 ignored, and that attempt is told to stop. A result registers the outputs as media files
@@ -13,15 +18,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.media.derived import JobOutput, media_register_job_outputs
 from apps.media.models import MediaFile, MediaKind
-from apps.production.models import VersionSource
-from apps.production.services import version_create
-from apps.render import rerun
+from apps.production.models import VersionSource, VersionStatus
+from apps.production.services import version_create, version_set_status
+from apps.render import conf, rerun
 from apps.render.events import emit_job, job_log
 from apps.render.models import (
     ACTIVE_JOB_STATES,
@@ -34,9 +40,11 @@ from apps.render.models import (
 from apps.render.pools import gpu_cost
 from apps.render.scheduler import dispatch_after_commit, output_prefix, stop_attempt_after_commit
 from apps.tenancy.scope import tenant_scope
+from gpu_workers import signing
 
 logger = logging.getLogger(__name__)
 
+REPORT_CLOCK_SKEW_SECONDS = 300  # a worker's clock may run this far ahead
 REPORT_TYPES = {"started", "progress", "heartbeat", "log", "result", "failed", "cancelled"}
 # What a worker may declare its outputs to be; anything else is recorded as a render.
 OUTPUT_KINDS = frozenset(
@@ -64,7 +72,8 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 def report_receive(*, report: dict[str, Any]) -> str:
-    """Applies one worker report; returns what happened (applied, stale, unknown)."""
+    """Applies one verified worker report; returns what happened (applied, stale, unknown).
+    Reports from the broker go through `handle_report_safely`, which checks signatures."""
     try:
         kind = str(report["type"])
         organization_id = int(report["organization_id"])
@@ -204,6 +213,10 @@ def _succeed(job: Job, attempt: Attempt, report: dict[str, Any], now: datetime) 
             ],
             now=now,
         )
+        if all(item.kind == MediaKind.DOCUMENT for item in media):
+            # A report-only result (a consistency check) has no picture to validate or
+            # proxy: it is ready for review now, not "waiting for media" for good.
+            version_set_status(actor=None, version=version, status=VersionStatus.IN_REVIEW)
     attempt.state = AttemptState.SUCCEEDED
     attempt.finished_at = now
     attempt.last_heartbeat_at = now
@@ -326,13 +339,93 @@ def _cancelled(job: Job, attempt: Attempt, report: dict[str, Any], now: datetime
     emit_job(job)
 
 
+def _signature_problem(report: dict[str, Any]) -> str | None:
+    """Why a report may not be applied (None when it verifies): signed with the key of the
+    attempt it names, under the current or the previous signing secret, and recent."""
+    if not report.get(signing.SIGNATURE_FIELD):
+        return "unsigned"
+    ids = (report.get("organization_id"), report.get("job_id"), str(report.get("attempt_id")))
+    if not any(
+        signing.report_signature_ok(signing.attempt_key(secret, *ids), report)
+        for secret in conf.signing_secrets()
+    ):
+        return "bad signature"
+    sent_at = _parse_time(report.get("sent_at"))
+    if sent_at is None:
+        return "stale: no sending time"
+    age = (timezone.now() - sent_at).total_seconds()
+    if age > conf.report_max_age_seconds() or age < -REPORT_CLOCK_SKEW_SECONDS:
+        return f"stale: signed {age:.0f} s ago"
+    return None
+
+
+def _refuse(report: dict[str, Any], reason: str) -> str:
+    """Audits and logs a refused report in the named partner's log (when the job exists)."""
+    kind = str(report.get("type"))[:20]
+    logger.warning(
+        "refused a %s report for job %s attempt %s: %s",
+        kind,
+        report.get("job_id"),
+        report.get("attempt_id"),
+        reason,
+    )
+    try:
+        organization_id, job_id = int(report["organization_id"]), int(report["job_id"])
+    except (KeyError, TypeError, ValueError):
+        organization_id, job_id = None, None
+    changes = {"reason": reason, "type": kind, "attempt": str(report.get("attempt_id"))[:64]}
+    if organization_id is not None:
+        with tenant_scope(organization_id), transaction.atomic():
+            job = Job.objects.filter(pk=job_id).first()
+            if job is not None:
+                job_log(job, f"refused a report ({kind}): {reason}", level="warning")
+                audit_record(
+                    action="render.report.refused", actor=None, target=job, changes=changes
+                )
+                return "refused"
+    audit_record(action="render.report.refused", actor=None, organization_id=None, changes=changes)
+    return "refused"
+
+
 def handle_report_safely(report: dict[str, Any]) -> str:
-    """For the Celery task: a malformed report is logged and dropped, never retried."""
+    """For the Celery task (the broker boundary): a report that is unsigned, mis-signed or
+    stale is refused and audited; a malformed one is logged and dropped, never retried."""
+    problem = _signature_problem(report)
+    if problem is not None:
+        return _refuse(report, problem)
+    seen = _first_sighting(report)
+    if not seen:
+        return _refuse(report, "replayed")
     try:
         return report_receive(report=report)
     except MalformedReport:
         logger.exception("dropped a malformed render report")
         return "malformed"
+    except Exception:
+        # Not applied: a redelivery of this message must not count as a replay.
+        _forget_sighting(report)
+        raise
+
+
+def _seen_key(report: dict[str, Any]) -> str:
+    return f"render:report-seen:{report[signing.SIGNATURE_FIELD]}"
+
+
+def _first_sighting(report: dict[str, Any]) -> bool:
+    """Every signed message is applied once: its signature is remembered (in the platform's
+    cache, which workers cannot reach) for as long as it could pass the age check."""
+    try:
+        return bool(cache.add(_seen_key(report), 1, timeout=int(conf.report_max_age_seconds())))
+    except Exception:  # the cache down must not stop the intake; replays are then possible
+        logger.warning("could not record a report signature; accepting it", exc_info=True)
+        return True
+
+
+def _forget_sighting(report: dict[str, Any]) -> None:
+    try:
+        cache.delete(_seen_key(report))
+    except Exception:
+        logger.warning("could not forget a report signature", exc_info=True)
 
 
 __all__ = ["handle_report_safely", "report_receive", "tenant_scope"]

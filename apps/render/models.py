@@ -67,8 +67,10 @@ class PoolEntitlement(TenantModel):
 
     rls_policy_sql = (
         "organization_id = backlot_current_organization()"
-        " OR coalesce(current_setting('backlot.render_scheduler', true), '') = 'on'"
+        " OR backlot_context_allows('render_scheduler')"
     )
+    # The dispatcher reads every partner's rows; only the partner's scope writes them.
+    rls_write_sql = "organization_id = backlot_current_organization()"
 
     class Meta:
         constraints = [

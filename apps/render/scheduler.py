@@ -28,7 +28,7 @@ from typing import Any
 import redis
 from celery import current_app
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -46,7 +46,9 @@ from apps.render.models import (
     PoolEntitlement,
     PoolState,
 )
+from apps.tenancy.context import privileged_context
 from apps.tenancy.scope import tenant_scope
+from gpu_workers import signing
 from gpu_workers.celery_app import RUN_TASK, alive_key, cancel_key, visibility_timeout
 
 logger = logging.getLogger(__name__)
@@ -58,15 +60,8 @@ Publisher = Callable[[str, dict[str, Any]], None]
 def scheduler_reads() -> Iterator[QuerySet[PoolEntitlement]]:
     """Every partner's entitlements, for the dispatcher and monitor only: sets the
     transaction-local flag the entitlement policy honours, and clears it again."""
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('backlot.render_scheduler', 'on', true)")
-        try:
-            yield PoolEntitlement._base_manager.all()
-        finally:
-            if not connection.needs_rollback:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT set_config('backlot.render_scheduler', '', true)")
+    with privileged_context("render_scheduler"):
+        yield PoolEntitlement._base_manager.all()
 
 
 # --- the broker: job specifications out, stop flags and liveness ----------------------------
@@ -131,7 +126,10 @@ def output_prefix(job: Job, attempt: Attempt) -> str:
 
 
 def job_spec(job: Job, attempt: Attempt) -> dict[str, Any]:
-    return {
+    """What the pool's worker gets: this attempt's ids, inputs and output prefix, the key
+    it signs its reports with (derived for this attempt only), signed with the pool's key."""
+    secret = conf.signing_secrets()[0]
+    spec = {
         "job_id": job.pk,
         "attempt_id": str(attempt.pk),
         "organization_id": job.organization_id,
@@ -141,7 +139,11 @@ def job_spec(job: Job, attempt: Attempt) -> dict[str, Any]:
         "output_prefix": output_prefix(job, attempt),
         "heartbeat_seconds": conf.heartbeat_seconds(),
         "heartbeat_timeout": conf.heartbeat_timeout(),
+        signing.REPORT_KEY_FIELD: signing.attempt_key(
+            secret, job.organization_id, job.pk, str(attempt.pk)
+        ),
     }
+    return signing.sign_spec(signing.pool_key(secret, job.pool.name), spec)
 
 
 def _start_attempt(job: Job, pool: Pool) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ from apps.core.errors import NotFound
 from apps.media.models import MediaFile, MediaKind, MediaState
 from apps.production.models import Character, ConsentRecord, Project
 from apps.render import conf
-from apps.render.models import Attempt, Job, JobLog, Pool, Provenance
+from apps.render.models import Attempt, Job, JobLog, JobState, Pool, Provenance
 from gpu_workers.registry import Operation, all_operations, get_operation
 
 
@@ -106,3 +106,12 @@ def operation_of_job(job: Job) -> Operation | None:
         return get_operation(job.operation)
     except ValueError:
         return None
+
+
+def jobs_in_flight(limit: int = 8) -> list[Job]:
+    """Queued, dispatched and running jobs of the active organization, newest first."""
+    return list(
+        Job.objects.filter(state__in=[JobState.QUEUED, JobState.DISPATCHED, JobState.RUNNING])
+        .select_related("shot", "project")
+        .order_by("-submitted_at", "-pk")[:limit]
+    )

@@ -74,6 +74,14 @@ def estimate_cost(*, operation: Operation, shot: Shot, pool: Pool) -> Decimal:
     return estimate_job(operation=operation, project=shot.project, shot=shot, pool=pool).cost
 
 
+# What a job may read, whatever an operation declares: the work itself (uploads and
+# renders). Documents (consent forms, reports, CDLs), posters, filmstrips and review proxies
+# (shared or watermarked for one viewer) never go to a GPU worker.
+INPUT_KINDS = frozenset(
+    {MediaKind.PLATE, MediaKind.ELEMENT, MediaKind.MATTE, MediaKind.REFERENCE, MediaKind.RENDER}
+)
+
+
 def _resolve_inputs(project: Project, inputs: dict[str, Any], operation: Operation) -> dict:
     roles = {role.name: role for role in operation.inputs}
     unknown = [role for role in inputs if role not in roles]
@@ -95,11 +103,9 @@ def _resolve_inputs(project: Project, inputs: dict[str, Any], operation: Operati
             raise ValidationFailed(
                 f"Input {role!r} must be a media file id.", field=f"inputs.{role}"
             )
-        media = (
-            MediaFile.objects.filter(pk=int(media_id), project=project)
-            .exclude(kind=MediaKind.PROXY)
-            .first()
-        )
+        media = MediaFile.objects.filter(
+            pk=int(media_id), project=project, kind__in=INPUT_KINDS, viewer__isnull=True
+        ).first()
         if media is None:
             raise ValidationFailed(
                 f"Input {role!r}: no media file {media_id} in this project.",

@@ -210,6 +210,13 @@ class DecisionCreateSerializer(serializers.Serializer[Any]):
 _FORMAT = OpenApiParameter(
     "fmt", str, OpenApiParameter.PATH, enum=sorted(exports.FORMATS), description="Export format."
 )
+_TIMELINE = OpenApiParameter(
+    "timeline",
+    str,
+    OpenApiParameter.QUERY,
+    enum=list(exports.TIMELINES),
+    description="record (default): the cut's record timecode; session: the session's reel.",
+)
 
 
 # csv, edl and avid (text), fcpxml (XML), as `exports.FORMATS` serves them.
@@ -268,7 +275,7 @@ class ReviewSessionViewSet(_ReviewViewSet):
     @extend_schema(responses={200: dict})
     def retrieve(self, request: Request, **kwargs: Any) -> Response:
         session = self._session(kwargs["pk"])
-        return Response(selectors.session_snapshot(session))
+        return Response(selectors.session_snapshot(session, viewer=request.user))
 
     @extend_schema(request=SessionUpdateSerializer, responses={200: dict})
     def partial_update(self, request: Request, **kwargs: Any) -> Response:
@@ -305,10 +312,12 @@ class ReviewSessionViewSet(_ReviewViewSet):
             status=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(parameters=[_FORMAT], responses=_EXPORT_RESPONSES)
+    @extend_schema(parameters=[_FORMAT, _TIMELINE], responses=_EXPORT_RESPONSES)
     def export(self, request: Request, **kwargs: Any) -> HttpResponse:
         session = self._session(kwargs["pk"])
-        body, content_type, filename = exports.export_session(session, kwargs["fmt"])
+        body, content_type, filename = exports.export_session(
+            session, kwargs["fmt"], request.query_params.get("timeline", "record")
+        )
         return _export_response(body, content_type, filename)
 
 
@@ -383,10 +392,12 @@ class NoteViewSet(_ReviewViewSet):
         )
         return Response(reply_data(reply), status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[_FORMAT], responses=_EXPORT_RESPONSES)
+    @extend_schema(parameters=[_FORMAT, _TIMELINE], responses=_EXPORT_RESPONSES)
     def export(self, request: Request, **kwargs: Any) -> HttpResponse:
         version = access_version_by_id(int(kwargs["version_pk"]))
-        body, content_type, filename = exports.export_version(version, kwargs["fmt"])
+        body, content_type, filename = exports.export_version(
+            version, kwargs["fmt"], request.query_params.get("timeline", "record")
+        )
         return _export_response(body, content_type, filename)
 
 

@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 
 from apps.accounts.middleware import requires_two_factor
 from apps.beta.selectors import feature_enabled
+from apps.core.access import rule_refusal
 from apps.core.consumers import CLOSE_ACCESS_REVOKED, BacklotConsumer
 from apps.core.errors import BacklotError, NotFound
 from apps.core.request_context import request_context
@@ -29,6 +30,7 @@ from apps.media.links import media_signed_url
 from apps.review import decisions, notes, protocol, selectors, sessions
 from apps.review.events import event_data, review_group
 from apps.review.models import ReviewSession
+from apps.review.room_liveness import RoomLivenessMixin, ack_frame, client_ref, ref_of_text
 from apps.review.serializers import user_data
 from apps.tenancy.models import Membership
 from apps.tenancy.scope import tenant_scope
@@ -40,8 +42,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 RATE_PER_SECOND = 20.0
 RATE_BURST = 40.0
-# Listeners are re-authorized at most this often when events reach them.
-RECHECK_SECONDS = 10.0
+ACCESS_GONE = "You no longer have access to this session."
 
 
 class AccessRevoked(Exception):
@@ -79,12 +80,20 @@ def _membership(user: Any, session_id: int) -> Membership | None:
     return selectors.membership_for_session(user, session_id)
 
 
-class ReviewConsumer(BacklotConsumer):
+@database_sync_to_async
+def _session_project_id(user: Any, membership: Membership, session_id: int) -> int | None:
+    with tenant_scope(membership.organization_id, user_id=user.pk):
+        try:
+            return selectors.access_session_by_id(user, membership, session_id).project_id
+        except NotFound:
+            return None
+
+
+class ReviewConsumer(RoomLivenessMixin, BacklotConsumer):
     session_id: int = 0
     membership: Membership | None = None
     delivered: int = 0
     joined: bool = False
-    checked_at: float = 0.0
 
     # Connection -------------------------------------------------------------------------
 
@@ -118,8 +127,20 @@ class ReviewConsumer(BacklotConsumer):
             )
             await self.close(code=CLOSE_ACCESS_REVOKED)
             return
+        # Suspension (also of one of several partners of the user), agreements, two-factor.
+        refusal = await database_sync_to_async(rule_refusal)(user, self.membership.organization_id)
+        project_id = await _session_project_id(user, self.membership, self.session_id)
+        if refusal is not None or project_id is None:
+            await self.accept()
+            await self._error("access_revoked", refusal or ACCESS_GONE)
+            await self.close(code=CLOSE_ACCESS_REVOKED)
+            return
         self.bucket = TokenBucket()
-        await self.join_user_group(user)
+        self.access_organization_id, self.access_project_id = (
+            self.membership.organization_id,
+            project_id,
+        )
+        await self.join_control_groups()
         await self.channel_layer.group_add(review_group(self.session_id), self.channel_name)
         await self.accept()
         last_seq: int | None = None
@@ -132,6 +153,7 @@ class ReviewConsumer(BacklotConsumer):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.joined = True
+        self.start_heartbeat()
         for frame in frames:
             await self.send(json.dumps(frame))
 
@@ -147,7 +169,7 @@ class ReviewConsumer(BacklotConsumer):
                 "session": selectors.session_data(session),
             }
             if last_seq is None or last_seq > session.last_seq:
-                snapshot = selectors.session_snapshot(session, self._link)
+                snapshot = selectors.session_snapshot(session, self._link, self.user)
                 self.delivered = snapshot["seq"]
                 return [welcome, {"type": "state", **snapshot}]
             events = selectors.events_after(session, last_seq)
@@ -156,14 +178,22 @@ class ReviewConsumer(BacklotConsumer):
             return [welcome, *frames, {"type": "resumed", "seq": self.delivered}]
 
     async def disconnect(self, code: int) -> None:
-        await self.leave_user_group()
-        if self.session_id:
-            await self.channel_layer.group_discard(review_group(self.session_id), self.channel_name)
-        if self.joined:
-            try:
-                await database_sync_to_async(self._leave)()
-            except Exception:  # the room must not fail because a leaver's access went away
-                logger.exception("presence cleanup failed for %s", self.channel_name)
+        # Presence first and whatever happens to the groups (a broker that is away): a
+        # socket that is gone never stays in the room. A row left behind anyway (a killed
+        # process) expires with its heartbeat (review.presence).
+        await self.stop_heartbeat()
+        try:
+            if self.joined:
+                try:
+                    await database_sync_to_async(self._leave)()
+                except Exception:  # the room must not fail because a leaver's access went away
+                    logger.exception("presence cleanup failed for %s", self.channel_name)
+        finally:
+            await self.leave_control_groups()
+            if self.session_id:
+                await self.channel_layer.group_discard(
+                    review_group(self.session_id), self.channel_name
+                )
 
     def _leave(self) -> None:
         with tenant_scope(self._actor.organization_id, user_id=self.user.pk):
@@ -192,7 +222,6 @@ class ReviewConsumer(BacklotConsumer):
             raise AccessRevoked()
         current.user = self.user  # the same user object: no second read for the services
         self.membership = current
-        self.checked_at = time.monotonic()
         return current
 
     @contextmanager
@@ -215,7 +244,8 @@ class ReviewConsumer(BacklotConsumer):
         try:
             frame = protocol.check_frame(text_data)
             if not self.bucket.take():
-                await self._error("rate_limited", "Too many messages; slow down.")
+                ref = ref_of_text(text_data)
+                await self._error("rate_limited", "Too many messages; slow down.", ref)
                 return
             message = protocol.parse_message(frame)
         except protocol.BadMessage as error:
@@ -223,18 +253,21 @@ class ReviewConsumer(BacklotConsumer):
             return
         kind = message["type"]
         ref = message.get("client_id")
+        self.heard()
         if kind == "ping":
-            await self.send(json.dumps({"type": "pong", "seq": self.delivered}))
+            pong = {"type": "pong", "seq": self.delivered, **client_ref(message)}
+            await self.send(json.dumps(pong))
             return
         handler = self.HANDLERS.get(kind)
         if handler is None:
             await self._error("unknown_type", f"Unknown message type {kind[:40]!r}.", ref)
             return
+        if not await self.still_allowed():  # suspension, logout, two-factor: epochs moved
+            return
         try:
             reply = await database_sync_to_async(self._handle)(handler, message)
         except AccessRevoked:
-            await self._error("access_revoked", "You no longer have access to this session.")
-            await self.close(code=CLOSE_ACCESS_REVOKED)
+            await self.revoke(ACCESS_GONE)
             return
         except BacklotError as error:
             await self._error(error.code, error.message, ref, field=error.field)
@@ -246,12 +279,15 @@ class ReviewConsumer(BacklotConsumer):
             logger.exception("review message %s failed", kind)
             await self._error("server_error", "Something went wrong; try again.", ref)
             return
-        if reply is not None:
-            await self.send(json.dumps(reply))
+        if reply is not None:  # the answer to a client_id: its reply or an ack
+            await self.send(json.dumps({**reply, **client_ref(message)}))
 
     def _handle(self, handler: Callable[..., Any], message: dict[str, Any]) -> Any:
         with self._scope() as session:
-            return handler(self, session, message)
+            reply = handler(self, session, message)
+            if reply is None and client_ref(message):
+                reply = ack_frame(session)
+            return reply
 
     async def _error(
         self, code: str, message: str, ref: Any = None, field: str | None = None
@@ -286,8 +322,9 @@ class ReviewConsumer(BacklotConsumer):
             actor=self._actor, session=session, state=str(message.get("state"))
         )
 
-    def _on_note_create(self, session: ReviewSession, message: dict[str, Any]) -> None:
-        notes.note_create(
+    def _on_note_create(self, session: ReviewSession, message: dict[str, Any]) -> Any:
+        # A retry (same client_id) returns the first note: its ack names the same note and seq.
+        note = notes.note_create(
             actor=self._actor,
             version=selectors.access_session_version(session, message.get("version")),
             frame_in=message.get("frame_in"),
@@ -297,6 +334,8 @@ class ReviewConsumer(BacklotConsumer):
             session=session,
             client_id=protocol.client_id(message),
         )
+        seq = selectors.note_created_seq(session, note.pk)
+        return {"type": "ack", "note": note.pk, "seq": seq} if client_ref(message) else None
 
     def _on_note_update(self, session: ReviewSession, message: dict[str, Any]) -> None:
         notes.note_update(
@@ -326,13 +365,13 @@ class ReviewConsumer(BacklotConsumer):
 
     def _on_media_link(self, session: ReviewSession, message: dict[str, Any]) -> dict[str, Any]:
         version = selectors.access_session_version(session, message.get("version"))
-        proxy = selectors.proxy_of_version(version.pk)
+        proxy = selectors.proxy_of_version(version.pk, self.user)
         if proxy is None:
             raise NotFound("This version has no playable proxy yet.")
         return {"type": "media.link", "version": version.pk, "url": self._link(proxy.pk)}
 
     def _on_sync(self, session: ReviewSession, message: dict[str, Any]) -> dict[str, Any]:
-        snapshot = selectors.session_snapshot(session, self._link)
+        snapshot = selectors.session_snapshot(session, self._link, self.user)
         self.delivered = max(self.delivered, snapshot["seq"])
         return {"type": "state", **snapshot}
 
@@ -353,19 +392,17 @@ class ReviewConsumer(BacklotConsumer):
     # Group events -----------------------------------------------------------------------
 
     async def review_event(self, message: dict[str, Any]) -> None:
-        event = message["event"]
+        # One delivery at a time: the heartbeat and a broker recovery also send from the log.
+        async with self.deliver_lock():
+            await self._deliver_event(message["event"])
+
+    async def _deliver_event(self, event: dict[str, Any]) -> None:
         seq = int(event["seq"])
         if seq <= self.delivered:
             return  # already sent (replay, snapshot, or a duplicate delivery)
-        if time.monotonic() - self.checked_at > RECHECK_SECONDS:
-            # A listener that never sends must still lose access (e.g. a revoked share).
-            try:
-                # Off the shared database thread, so that rechecks never queue up writes.
-                await database_sync_to_async(self._recheck, thread_sensitive=False)()
-            except (AccessRevoked, NotFound):
-                await self._error("access_revoked", "You no longer have access to this session.")
-                await self.close(code=CLOSE_ACCESS_REVOKED)
-                return
+        # Before every send: a listener that never sends must still lose access at once.
+        if not await self.still_allowed():
+            return
         if seq > self.delivered + 1:
             # An earlier event is late (another server process) or was lost: read the gap.
             try:
@@ -381,6 +418,15 @@ class ReviewConsumer(BacklotConsumer):
     def _recheck(self) -> None:
         with self._scope():
             pass
+
+    def access_refusal(self) -> str | None:
+        """Membership, active user and the session visible to it (`_scope`), then the
+        checks of every socket (login, suspension, two-factor)."""
+        try:
+            self._recheck()
+        except (AccessRevoked, NotFound):
+            return ACCESS_GONE
+        return self.role_refusal(self._actor.role) or self.common_refusal()
 
     def _events_between(self, after: int, before: int) -> list[dict[str, Any]]:
         with self._scope() as session:

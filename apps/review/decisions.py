@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.audit.services import audit_record
+from apps.beta.selectors import require_feature
 from apps.core.errors import Forbidden
 from apps.production.models import Version, VersionStatus
 from apps.production.services import version_set_status
@@ -17,7 +18,7 @@ from apps.review.events import event_append_to_sessions_showing
 from apps.review.inbox import inbox_decision
 from apps.review.models import Decision, DecisionKind, ReviewSession
 from apps.review.serializers import decision_data
-from apps.review.sessions import require_version_in_open_session
+from apps.review.sessions import REVIEW_FEATURE, require_version_in_open_session
 from apps.tenancy.models import Membership
 from apps.tenancy.policy import Capability, require
 from apps.tenancy.scope import require_scope, tenant_scope
@@ -33,6 +34,7 @@ def decision_create(
 ) -> Decision:
     """Approve or request changes. The version's status follows (production service)."""
     require(actor, Capability.REVIEW_DECIDE)
+    require_feature(version.organization_id, REVIEW_FEATURE)
     decision = protocol.clean_decision(decision)
     clean_comment = protocol.clean_text(comment or "", field="comment", allow_empty=True)
     require_version_in_open_session(session, version)

@@ -52,7 +52,9 @@ def seed_review_demo(
             project=project,
             title="Ember Falls dailies",
             version_ids=[v.pk for v in versions],
-            participant_ids=[users[k].pk for k in ("staff", "reviewer") if users.get(k)],
+            # Only people who may see the project can be invited: the studio's reviewer
+            # (the project is shared), never the beta admin.
+            participant_ids=[users["reviewer"].pk] if users.get("reviewer") else [],
         )
         for position, author, frame, text in DEMO_NOTES:
             version = versions[min(position, len(versions) - 1)]

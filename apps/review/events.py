@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
+
 from apps.core.events import send_group_event_after_commit, send_project_event
 from apps.review.models import ReviewEvent, ReviewSession
 from apps.review.selectors import open_sessions_showing
 from apps.review.serializers import user_data
+from apps.tenancy.scope import require_scope
 
 # The consumer's handler for group messages (ReviewConsumer.review_event).
 REVIEW_MESSAGE_TYPE = "review.event"
@@ -40,9 +43,22 @@ def event_append(
 ) -> tuple[ReviewSession, ReviewEvent]:
     """Lock the session, take the next sequence number, store the event, broadcast it
     after commit. Must run inside the caller's transaction. `user` is the acting user."""
-    session = ReviewSession.objects.select_for_update().get(pk=session_id)
-    session.last_seq += 1
-    session.save(update_fields=["last_seq"])
+    require_scope()
+    # One round trip takes the row lock and the next number (row-level security limits
+    # the UPDATE to the scope's sessions, as the manager would).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ReviewSession._meta.db_table} SET last_seq = last_seq + 1"  # noqa: S608 - table name from the model
+            " WHERE id = %s RETURNING id, organization_id, project_id, last_seq",
+            [session_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise ReviewSession.DoesNotExist("No such review session in this scope.")
+    # The other fields load on first use.
+    session = ReviewSession.from_db(
+        connection.alias, ["id", "organization_id", "project_id", "last_seq"], row
+    )
     body = {**payload, "actor": user_data(user) if user is not None else None}
     event = ReviewEvent.objects.create(
         organization_id=session.organization_id,

@@ -2,10 +2,14 @@
 Composer marker (locator) text file and FCP7 XML markers for Premiere (OpenTimelineIO's
 fcp_xml adapter).
 
-Positions: the notes of a version sit on a timeline that starts at the project's start
-timecode; a session export lays its playlist out as a reel, version after version in
-playlist order, each as long as its proxy. Timecode uses the project's exact rate
-(drop-frame when the project's start timecode is drop-frame at 29.97 / 59.94).
+Positions (`timeline`):
+- `record` (the default): the cut's record timecode. A note at frame f of a version of a
+  shot cut at `cut_in` lands at start timecode + cut_in + f, so the markers fall on the
+  editor's sequence; each version is laid out at its shot's place in the cut.
+- `session`: the session's own reel, version after version in playlist order, each as
+  long as its proxy, from the project's start timecode.
+Timecode uses the project's exact rate (drop-frame when the project's start timecode is
+drop-frame at 29.97 / 59.94).
 """
 
 from __future__ import annotations
@@ -20,12 +24,18 @@ from xml.etree import ElementTree
 
 import opentimelineio as otio
 
+from apps.beta.selectors import require_feature
+from apps.core.csv_cells import csv_row
 from apps.core.errors import ValidationFailed
 from apps.core.timecode import frames_to_timecode
 from apps.production.models import Version
 from apps.review.models import NoteStatus, PlaylistItem, ReviewSession
 from apps.review.selectors import notes_of_version, project_rate, proxy_of_version
 
+# Note exports are files for editing software: the beta's export feature, on the partner
+# that owns the project (the API and the pages call these functions alike).
+EXPORT_FEATURE = "interchange.export"
+TIMELINES = ("record", "session")
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
     "edl": ("text/plain; charset=utf-8", "edl"),
@@ -55,6 +65,7 @@ class Marker:
     author: str
     status: str
     replies: int
+    clip: int = 0  # index of the version's clip in the reel
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,8 @@ class Reel:
     start_frame: int
     clips: list[tuple[str, int]]  # (label, frame count)
     markers: list[Marker]
+    # Record timeline: each clip's first frame on the cut (its shot's cut_in); else empty.
+    positions: tuple[int, ...] = ()
 
     def timecode(self, frame: int) -> str:
         return frames_to_timecode(self.start_frame + frame, self.rate, drop_frame=self.drop_frame)
@@ -75,7 +88,7 @@ def _version_length(version: Version) -> int:
     return int((proxy.frame_count if proxy else None) or version.shot.frame_count)
 
 
-def _markers(version: Version, offset: int) -> list[Marker]:
+def _markers(version: Version, offset: int, clip: int = 0) -> list[Marker]:
     label = f"{version.shot.code} {version.label}"
     return [
         Marker(
@@ -89,22 +102,44 @@ def _markers(version: Version, offset: int) -> list[Marker]:
             author=str(note.author),
             status=note.status,
             replies=len(note.replies.all()),
+            clip=clip,
         )
         for note in notes_of_version(version)
     ]
 
 
-def reel_of_versions(name: str, project: Any, versions: list[Version]) -> Reel:
+def _cut_position(shot: Any) -> int:
+    """The shot's first frame in the cut: where the last imported cut placed it (its
+    editorial record), else its own range. Working frames (e.g. from 1001) never move."""
+    editorial = getattr(shot, "editorial", None)
+    if editorial is not None and editorial.position_in is not None:
+        return int(editorial.position_in)
+    return int(shot.cut_in)
+
+
+def reel_of_versions(
+    name: str, project: Any, versions: list[Version], *, timeline: str = "record"
+) -> Reel:
+    if timeline not in TIMELINES:
+        raise ValidationFailed(f"timeline is one of {list(TIMELINES)}.", field="timeline")
     info = project_rate(project)
     clips: list[tuple[str, int]] = []
     markers: list[Marker] = []
+    positions: list[int] = []
     offset = 0
-    for version in versions:
+    for index, version in enumerate(versions):
         length = _version_length(version)
         clips.append((f"{version.shot.code} {version.label}", length))
-        markers.extend(_markers(version, offset))
+        if timeline == "record":
+            position = _cut_position(version.shot)
+            positions.append(position)
+            markers.extend(_markers(version, position, index))
+        else:
+            markers.extend(_markers(version, offset, index))
         offset += length
-    return Reel(name, info.rate, info.drop_frame, info.start_frame, clips, markers)
+    return Reel(
+        name, info.rate, info.drop_frame, info.start_frame, clips, markers, tuple(positions)
+    )
 
 
 def _one_line(text: str) -> str:
@@ -129,26 +164,24 @@ def to_csv(reel: Reel) -> str:
         ]
     )
     for m in reel.markers:
+        # Every text cell (author, label, note) is someone's input: never a formula.
         writer.writerow(
-            [
-                m.note_id,
-                m.version_label,
-                m.frame_in,
-                m.frame_out,
-                reel.timecode(m.offset + m.frame_in),
-                reel.timecode(m.offset + m.frame_out),
-                m.status,
-                m.author,
-                m.replies,
-                _csv_safe(m.text),
-            ]
+            csv_row(
+                [
+                    m.note_id,
+                    m.version_label,
+                    m.frame_in,
+                    m.frame_out,
+                    reel.timecode(m.offset + m.frame_in),
+                    reel.timecode(m.offset + m.frame_out),
+                    m.status,
+                    m.author,
+                    m.replies,
+                    m.text,
+                ]
+            )
         )
     return out.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    # Spreadsheets run cells starting with these as formulas.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def to_resolve_edl(reel: Reel) -> str:
@@ -159,7 +192,7 @@ def to_resolve_edl(reel: Reel) -> str:
     for number, m in enumerate(reel.markers, start=1):
         start = m.offset + m.frame_in
         duration = m.frame_out - m.frame_in + 1
-        tc_in, tc_out = reel.timecode(start), reel.timecode(start + 1)
+        tc_in, tc_out = reel.timecode(start), reel.timecode(start + duration)
         lines.append(f"{number:03d}  001      V     C        {tc_in} {tc_out} {tc_in} {tc_out}  ")
         text = _one_line(f"{m.version_label}: {m.text} ({m.author})").replace("|", "/")
         lines.append(
@@ -199,7 +232,23 @@ def to_otio(reel: Reel) -> otio.schema.Timeline:
     timeline.tracks.append(track)
     clips: dict[int, Any] = {}
     offset = 0
-    for label, length in reel.clips:
+    for index, (label, length) in enumerate(reel.clips):
+        if reel.positions:
+            # Record timeline: versions of one shot overlap on the cut, so each version
+            # gets its own track, with a gap up to its shot's place.
+            if index:
+                track = otio.schema.Track(name=f"V{index + 1}", kind=otio.schema.TrackKind.Video)
+                timeline.tracks.append(track)
+            offset = reel.positions[index]
+            if offset:
+                track.append(
+                    otio.schema.Gap(
+                        source_range=otio.opentime.TimeRange(
+                            otio.opentime.RationalTime(0, rate),
+                            otio.opentime.RationalTime(offset, rate),
+                        )
+                    )
+                )
         span = otio.opentime.TimeRange(
             otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(length, rate)
         )
@@ -211,7 +260,7 @@ def to_otio(reel: Reel) -> otio.schema.Timeline:
             source_range=span,
         )
         track.append(clip)
-        clips[offset] = clip
+        clips[index] = clip
         offset += length
     for m in reel.markers:
         marker = otio.schema.Marker(
@@ -223,7 +272,7 @@ def to_otio(reel: Reel) -> otio.schema.Timeline:
             color=OTIO_COLORS.get(m.status, otio.schema.MarkerColor.RED),
             comment=f"{m.text}\n— {m.author}",
         )
-        clips[m.offset].markers.append(marker)
+        clips[m.clip].markers.append(marker)
     return timeline
 
 
@@ -267,16 +316,21 @@ def render(reel: Reel, fmt: str) -> tuple[str, str, str]:
     return body, content_type, f"{filename or 'notes'}-notes.{extension}"
 
 
-def export_session(session: ReviewSession, fmt: str) -> tuple[str, str, str]:
+def export_session(
+    session: ReviewSession, fmt: str, timeline: str = "record"
+) -> tuple[str, str, str]:
+    require_feature(session.organization_id, EXPORT_FEATURE)
     versions = [
         item.version
         for item in PlaylistItem.objects.filter(session=session).select_related(
             "version", "version__shot"
         )
     ]
-    return render(reel_of_versions(session.title, session.project, versions), fmt)
+    reel = reel_of_versions(session.title, session.project, versions, timeline=timeline)
+    return render(reel, fmt)
 
 
-def export_version(version: Version, fmt: str) -> tuple[str, str, str]:
+def export_version(version: Version, fmt: str, timeline: str = "record") -> tuple[str, str, str]:
+    require_feature(version.organization_id, EXPORT_FEATURE)
     name = f"{version.shot.code} {version.label}"
-    return render(reel_of_versions(name, version.project, [version]), fmt)
+    return render(reel_of_versions(name, version.project, [version], timeline=timeline), fmt)

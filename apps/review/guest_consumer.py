@@ -19,6 +19,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from apps.core.access import rule_refusal
 from apps.core.consumers import CLOSE_ACCESS_REVOKED, BacklotConsumer
 from apps.core.errors import BacklotError
 from apps.core.request_context import request_context
@@ -44,8 +45,14 @@ class GuestReviewConsumer(BacklotConsumer):
                 unlocked = self.scope.get("session", {}).get(guests.UNLOCKED_KEY, [])
                 if link.pk not in unlocked:
                     raise guests.LinkClosed("Enter the link's password first.")
+            # The partner's own access rules (a suspended partner's links close too).
+            refusal = rule_refusal(None, link.organization_id)
+            if refusal is not None:
+                raise guests.LinkClosed(refusal)
             session = link.session
             return {
+                "organization": link.organization_id,
+                "project": link.project_id,
                 "guest": link.guest,
                 "session": session.pk if session is not None else None,
                 "seconds_left": (link.expires_at - timezone.now()).total_seconds(),
@@ -62,6 +69,11 @@ class GuestReviewConsumer(BacklotConsumer):
             await self._refuse(error.message)
             return
         await self.join_user_group(facts["guest"])
+        self.access_organization_id, self.access_project_id = (
+            facts["organization"],
+            facts["project"],
+        )
+        await self.join_control_groups()
         self.session_id = facts["session"]
         if self.session_id is not None:
             await self.channel_layer.group_add(review_group(self.session_id), self.channel_name)
@@ -82,6 +94,9 @@ class GuestReviewConsumer(BacklotConsumer):
         await self._refuse("This review link has expired. Ask the producer for a new one.")
 
     async def _refuse(self, message: str) -> None:
+        if self.revoked:
+            return
+        self.revoked = True
         await self.send(json.dumps({"type": "error", "code": "link_closed", "message": message}))
         await self.close(code=CLOSE_ACCESS_REVOKED)
 
@@ -89,8 +104,19 @@ class GuestReviewConsumer(BacklotConsumer):
         if self.expiry is not None and self.expiry is not asyncio.current_task():
             self.expiry.cancel()
         await self.leave_user_group()
+        await self.leave_control_groups()
         if self.session_id is not None:
             await self.channel_layer.group_discard(review_group(self.session_id), self.channel_name)
+
+    def access_user(self) -> Any:
+        return None  # a guest acts for nobody's account: the link is the access
+
+    def access_refusal(self) -> str | None:
+        try:
+            self._open()
+        except BacklotError as error:
+            return error.message
+        return None
 
     async def _still_open(self) -> bool:
         try:

@@ -10,6 +10,8 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import CheckConstraint, F, Q
+from django.db.models.functions import Now
+from django.utils import timezone
 
 from apps.core import ids
 from apps.tenancy.models import TenantModel
@@ -109,13 +111,18 @@ class Participant(TenantModel):
 
 
 class Presence(TenantModel):
-    """One open websocket in a session (any server process); removed on disconnect."""
+    """One open websocket in a session (any server process); removed on disconnect, or
+    by the sweep when its heartbeat stops."""
 
     project = models.ForeignKey("production.Project", on_delete=models.CASCADE, related_name="+")
     session = models.ForeignKey(ReviewSession, on_delete=models.CASCADE, related_name="presence")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     channel_name = models.CharField(max_length=200, unique=True)
     connected_at = models.DateTimeField(auto_now_add=True)
+    # Refreshed by the socket's heartbeat; a row older than the TTL is a dead connection
+    # (settings.REVIEW_PRESENCE_TTL_SECONDS) and is swept.
+    # (db_default: rows written by a server still running the previous release get it too)
+    last_seen = models.DateTimeField(default=timezone.now, db_default=Now(), db_index=True)
 
     share_path: ClassVar[str | None] = "project"
 
@@ -181,6 +188,9 @@ class Note(TenantModel):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The room client's id for the message that created the note: a retried `note.create`
+    # (same author, session and client_id) returns this note instead of making another.
+    client_id = models.CharField(max_length=100, blank=True, default="", db_default="")
 
     share_path: ClassVar[str | None] = "project"
 
@@ -189,6 +199,11 @@ class Note(TenantModel):
         constraints = [
             CheckConstraint(condition=Q(frame_in__gte=0), name="note_frame_in_positive"),
             CheckConstraint(condition=Q(frame_out__gte=F("frame_in")), name="note_range_valid"),
+            models.UniqueConstraint(
+                fields=["session", "author", "client_id"],
+                condition=~Q(client_id=""),
+                name="note_client_id_once",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from apps.audit.services import audit_record
+from apps.beta.selectors import require_feature
 from apps.core.errors import Conflict, Forbidden
 from apps.media.selectors import version_frame_count
 from apps.production.models import Version
@@ -23,7 +24,7 @@ from apps.review.inbox import inbox_mentions, inbox_reply
 from apps.review.models import Note, NoteReply, Notification, Participant, ReviewSession
 from apps.review.selectors import open_sessions_showing
 from apps.review.serializers import note_data, reply_data
-from apps.review.sessions import require_version_in_open_session
+from apps.review.sessions import REVIEW_FEATURE, require_version_in_open_session
 from apps.tenancy.models import Membership
 from apps.tenancy.policy import Capability, require
 from apps.tenancy.scope import require_scope
@@ -40,14 +41,59 @@ def note_create(
     session: ReviewSession | None = None,
     client_id: str | None = None,
 ) -> Note:
+    """A note in a room carries the client's `client_id`: sending the same message again
+    (same author, session and client_id, e.g. after a reconnect) returns the note the first
+    one made, and makes no second note (`note_client_id_once` in the database)."""
     require(actor, Capability.REVIEW_NOTE)
+    require_feature(version.organization_id, REVIEW_FEATURE)
+    user = actor.user
+    key = (client_id or "")[:100] if session is not None else ""
+    if key:
+        existing = _note_by_client_id(session, user, key)
+        if existing is not None:
+            return existing
     first, last = protocol.clean_range(
         frame_in, frame_out, frame_count=version_frame_count(version)
     )
     clean_text = protocol.clean_text(text)
     clean_drawing = protocol.clean_drawing(drawing)
     require_version_in_open_session(session, version)
-    user = actor.user
+    try:
+        return _note_insert(
+            user=user,
+            version=version,
+            session=session,
+            frames=(first, last),
+            text=clean_text,
+            drawing=clean_drawing,
+            client_id=client_id,
+            key=key,
+        )
+    except IntegrityError:
+        # The same message raced itself (two sockets of one client): the first one won.
+        found = _note_by_client_id(session, user, key) if key else None
+        if found is None:
+            raise
+        return found
+
+
+def _note_by_client_id(session: ReviewSession | None, user: Any, key: str) -> Note | None:
+    return Note.objects.filter(session=session, author_id=user.pk, client_id=key).first()
+
+
+def _note_insert(
+    *,
+    user: Any,
+    version: Version,
+    session: ReviewSession | None,
+    frames: tuple[int, int],
+    text: str,
+    drawing: Any,
+    client_id: str | None,
+    key: str,
+) -> Note:
+    first, last = frames
+    clean_text, clean_drawing = text, drawing
     with transaction.atomic():
         note = Note.objects.create(
             organization_id=version.organization_id,
@@ -59,6 +105,7 @@ def note_create(
             text=clean_text,
             drawing=clean_drawing,
             author=user,
+            client_id=key,
         )
         mentions = _notify_mentions(user, note, clean_text, None)
         audit_record(
@@ -89,6 +136,7 @@ def note_update(
     """Edit text, drawing, range or status. `revision` must be the note's current revision:
     two people editing the same note get a conflict, never a silent overwrite."""
     require(actor, Capability.REVIEW_NOTE)
+    require_feature(note.organization_id, REVIEW_FEATURE)
     revision = protocol.clean_revision(revision)
     changes = protocol.clean_note_changes(changes)
     user = actor.user
@@ -144,6 +192,7 @@ def reply_create(
     *, actor: Membership, note: Note, text: Any, client_id: str | None = None
 ) -> NoteReply:
     require(actor, Capability.REVIEW_CONTRIBUTE)
+    require_feature(note.organization_id, REVIEW_FEATURE)
     clean_text = protocol.clean_text(text)
     user = actor.user
     with transaction.atomic():

@@ -21,9 +21,8 @@ from apps.production.models import Version
 from apps.review import protocol
 from apps.review.events import event_append
 from apps.review.models import Participant, PlaylistItem, ReviewSession
-from apps.review.selectors import invitable_users
 from apps.review.serializers import user_data
-from apps.review.sessions import require_session_open
+from apps.review.sessions import participants_allowed, require_session_open
 from apps.tenancy.models import Membership
 from apps.tenancy.policy import Capability, can
 
@@ -223,18 +222,11 @@ def participants_invite(
     """Invite people: members of the partner that owns the project and, while the project
     is shared with the studio, its reviewers. Returns the newly invited users."""
     _require_manager(actor, session)
-    try:
-        wanted = {int(u) for u in user_ids}
-    except (TypeError, ValueError) as error:
-        raise ValidationFailed("People are given by their ids.", field="participants") from error
-    if not wanted:
+    user_ids = list(user_ids)
+    if not user_ids:
         raise ValidationFailed("Choose at least one person to invite.", field="participants")
-    allowed = {u.pk: u for u in invitable_users(session)}
-    if not wanted <= set(allowed):
-        raise ValidationFailed(
-            "Only the partner's team and, for a shared project, studio reviewers can be invited.",
-            field="participants",
-        )
+    allowed = {u.pk: u for u in participants_allowed(session.project, user_ids)}
+    wanted = set(allowed)
     invited = []
     with transaction.atomic():
         present = set(Participant.objects.filter(session=session).values_list("user_id", flat=True))

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 
 from apps.core.errors import NotFound
 from apps.core.timecode import frames_to_timecode, supports_drop_frame, timecode_to_frames
+from apps.media.links import playable_proxy
 from apps.media.models import MediaFile, MediaKind, MediaState
 from apps.production.models import Version
 from apps.production.selectors import access_version_by_id
@@ -153,15 +154,34 @@ def events_after(session: ReviewSession, after: int, limit: int = MAX_REPLAY) ->
     return list(ReviewEvent.objects.filter(session=session, seq__gt=after).order_by("seq")[:limit])
 
 
+def note_created_seq(session: ReviewSession, note_id: int) -> int | None:
+    """The sequence number of a note's `note.created` event in a room (for the ack of a
+    retried `note.create`)."""
+    return (
+        ReviewEvent.objects.filter(session=session, type="note.created", payload__note__id=note_id)
+        .values_list("seq", flat=True)
+        .first()
+    )
+
+
 def notifications_of_user(user: Any) -> QuerySet[Notification]:
     require_scope()
     return Notification.objects.filter(user_id=user.pk).select_related("note")
 
 
-def proxy_of_version(version_id: int) -> MediaFile | None:
+def proxy_of_version(version_id: int, viewer: Any = None) -> MediaFile | None:
+    """The proxy `viewer` plays in a room: the shared one, or on projects that watermark
+    reviews their own copy (`media.links.playable_proxy`). Without a viewer (listings
+    that carry no link): the shared proxy. Never another viewer's copy."""
+    if viewer is not None:
+        version = Version.objects.select_related("project").filter(pk=version_id).first()
+        return playable_proxy(version=version, viewer=viewer) if version else None
     return (
         MediaFile.objects.filter(
-            version_id=version_id, kind=MediaKind.PROXY, state=MediaState.READY
+            version_id=version_id,
+            kind=MediaKind.PROXY,
+            state=MediaState.READY,
+            viewer__isnull=True,
         )
         .order_by("-created_at", "-pk")
         .first()
@@ -185,16 +205,18 @@ def project_rate(project: Any) -> RateInfo:
     return RateInfo(rate=rate, drop_frame=drop, start_frame=start)
 
 
-def playlist_data(session: ReviewSession, media_link: Any | None = None) -> list[dict[str, Any]]:
-    """The playlist with each version's proxy (a fresh short-lived link when `media_link`
-    is given: a callable media_id -> url)."""
+def playlist_data(
+    session: ReviewSession, media_link: Any | None = None, viewer: Any = None
+) -> list[dict[str, Any]]:
+    """The playlist with each version's proxy as `viewer` plays it (a fresh short-lived
+    link when `media_link` is given: a callable media_id -> url)."""
     info = project_rate(session.project)
     items = []
     for item in PlaylistItem.objects.filter(session=session).select_related(
         "version", "version__shot"
     ):
         version = item.version
-        proxy = proxy_of_version(version.pk)
+        proxy = proxy_of_version(version.pk, viewer)
         frames = (proxy.frame_count if proxy else None) or version.shot.frame_count
         items.append(
             {
@@ -239,8 +261,10 @@ def session_data(session: ReviewSession) -> dict[str, Any]:
     }
 
 
-def session_snapshot(session: ReviewSession, media_link: Any | None = None) -> dict[str, Any]:
-    """Everything a late joiner needs at once: the current state as of `seq`."""
+def session_snapshot(
+    session: ReviewSession, media_link: Any | None = None, viewer: Any = None
+) -> dict[str, Any]:
+    """Everything a late joiner (`viewer`) needs at once: the current state as of `seq`."""
     session.refresh_from_db()
     notes = list(notes_of_session_playlist(session))
     lineage = notes_lineage(notes)
@@ -248,7 +272,7 @@ def session_snapshot(session: ReviewSession, media_link: Any | None = None) -> d
         "session": session_data(session),
         "seq": session.last_seq,
         "playback": session.playback,
-        "playlist": playlist_data(session, media_link),
+        "playlist": playlist_data(session, media_link, viewer),
         "presence": presence_data(session),
         "participants": [user_data(p.user) for p in session.participants.select_related("user")],
         "notes": [note_data(n, replies=True, lineage=lineage) for n in notes],
@@ -267,15 +291,19 @@ def session_snapshot(session: ReviewSession, media_link: Any | None = None) -> d
 def invitable_users(session: ReviewSession) -> list[Any]:
     """Who may be invited to a session: the active members of the partner that owns the
     project and, while the project is shared with the studio, the studio's reviewers."""
+    return invitable_users_of_project(session.project)
+
+
+def invitable_users_of_project(project: Any) -> list[Any]:
+    """The people who may see `project` and so may be invited to its sessions (see
+    `invitable_users`). Anyone else is refused with the same error as an unknown id."""
     users = [
         m.user
         for m in Membership.objects.select_related("user").filter(
-            organization_id=session.organization_id
+            organization_id=project.organization_id
         )
     ]
-    shares = list(
-        ProjectShare.objects.filter(project_id=session.project_id, revoked_at__isnull=True)
-    )
+    shares = list(ProjectShare.objects.filter(project_id=project.pk, revoked_at__isnull=True))
     for share in shares:
         # The share is the partner's consent to work with the studio: its reviewers are
         # read from the studio's own scope, and only their names and emails are shown.
@@ -311,3 +339,14 @@ def open_sessions_of_project(project: Any) -> QuerySet[ReviewSession]:
         .exclude(state=SessionState.ENDED)
         .order_by("-created_at")
     )
+
+
+def sessions_open_to(user: Any, membership: Membership, limit: int = 8) -> list[ReviewSession]:
+    """Live and scheduled sessions this person may join: live first, then by schedule."""
+    candidates = (
+        ReviewSession.objects.exclude(state=SessionState.ENDED)
+        .select_related("project", "host")
+        # "live" sorts before "scheduled".
+        .order_by("state", "scheduled_for", "-created_at")[: limit * 4]
+    )
+    return [s for s in candidates if may_join(user, s, membership)][:limit]

@@ -3,10 +3,19 @@ and the REST API (so a note looks the same wherever it is read)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
 
 from apps.render.models import Job
 from apps.review.models import Decision, Note, NoteReply, ReviewSession
+
+
+def presence_cutoff() -> datetime:
+    """Presence rows not refreshed since this instant belong to dead connections."""
+    return timezone.now() - timedelta(seconds=settings.REVIEW_PRESENCE_TTL_SECONDS)
 
 
 def user_data(user: Any) -> dict[str, Any]:
@@ -98,7 +107,9 @@ def decision_data(decision: Decision) -> dict[str, Any]:
 def presence_data(session: ReviewSession) -> list[dict[str, Any]]:
     """Who is in the room now: one entry per person, however many tabs they have open."""
     people: dict[int, dict[str, Any]] = {}
-    for row in session.presence.select_related("user").order_by("connected_at", "pk"):
+    # Rows whose heartbeat stopped (a killed server) are not shown, even before the sweep.
+    live = session.presence.filter(last_seen__gte=presence_cutoff())
+    for row in live.select_related("user").order_by("connected_at", "pk"):
         entry = people.setdefault(row.user_id, {**user_data(row.user), "connections": 0})
         entry["connections"] += 1
     return list(people.values())

@@ -9,16 +9,17 @@ audited as well. `actor` is always the acting user's Membership in the current s
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.beta.selectors import require_feature
+from apps.core.access import access_stamp
 from apps.core.errors import Conflict, Forbidden, ValidationFailed
 from apps.production.models import Project, Version
 from apps.review import protocol
@@ -31,11 +32,15 @@ from apps.review.models import (
     ReviewSession,
     SessionState,
 )
+from apps.review.selectors import invitable_users_of_project
 from apps.review.serializers import presence_data, user_data
 from apps.tenancy.models import Membership
 from apps.tenancy.policy import Capability, require
 
 TICKET_SALT = "backlot.review.ticket"
+# The beta feature every review write checks (sessions, notes, replies, decisions), on the
+# partner that owns the project, whichever surface (page, API, room) the write comes from.
+REVIEW_FEATURE = "review.live"
 TICKET_SECONDS = 60
 
 
@@ -55,6 +60,24 @@ def require_version_in_open_session(session: ReviewSession | None, version: Any)
 
 # Sessions -------------------------------------------------------------------------------
 
+NOT_INVITABLE = (
+    "Only the partner's team and, for a shared project, studio reviewers can be invited."
+)
+
+
+def participants_allowed(project: Project, user_ids: Iterable[Any]) -> list[Any]:
+    """The users behind `user_ids`, all of whom may see `project`. An unknown id and the id
+    of someone outside the project get the same error, naming nobody, so the field is
+    neither an existence oracle nor a way to read other people's names."""
+    try:
+        wanted = {int(u) for u in user_ids}
+    except (TypeError, ValueError) as error:
+        raise ValidationFailed("People are given by their ids.", field="participants") from error
+    allowed = {u.pk: u for u in invitable_users_of_project(project)}
+    if not wanted <= set(allowed):
+        raise ValidationFailed(NOT_INVITABLE, field="participants")
+    return [allowed[u] for u in sorted(wanted)]
+
 
 def session_create(
     *,
@@ -66,7 +89,7 @@ def session_create(
     scheduled_for: Any = None,
 ) -> ReviewSession:
     require(actor, Capability.REVIEW_RUN_SESSION)
-    require_feature(project.organization_id, "review.live")
+    require_feature(project.organization_id, REVIEW_FEATURE)
     title = protocol.clean_title(title)
     ids = list(dict.fromkeys(int(v) for v in version_ids))
     if not ids:
@@ -75,10 +98,7 @@ def session_create(
     missing = [v for v in ids if v not in versions]
     if missing:
         raise ValidationFailed(f"Versions {missing} are not in {project.name}.", field="versions")
-    user_model = get_user_model()
-    people = list(user_model.objects.filter(pk__in=set(participant_ids), is_active=True))
-    if len(people) != len(set(participant_ids)):
-        raise ValidationFailed("Unknown participant.", field="participants")
+    people = participants_allowed(project, participant_ids)
     user = actor.user
     with transaction.atomic():
         session = ReviewSession.objects.create(
@@ -120,28 +140,6 @@ def session_create(
         )
     session.refresh_from_db()
     return session
-
-
-def participant_add(*, actor: Membership, session: ReviewSession, user: Any) -> Participant:
-    if actor.user_id != session.host_id:
-        raise Forbidden("Only the host invites participants.")
-    with transaction.atomic():
-        participant, _ = Participant.objects.get_or_create(
-            session=session,
-            user=user,
-            defaults={
-                "organization_id": session.organization_id,
-                "project_id": session.project_id,
-                "invited_by_id": actor.user_id,
-            },
-        )
-        audit_record(
-            action="review_session.invite",
-            actor=actor.user,
-            target=session,
-            changes={"user": user.pk},
-        )
-    return participant
 
 
 def session_set_state(*, actor: Membership, session: ReviewSession, state: str) -> ReviewSession:
@@ -302,9 +300,27 @@ def _set_presenter(*, actor: Membership, session: ReviewSession, user: Any, how:
 
 
 def ticket_issue(*, actor: Membership, session: ReviewSession) -> str:
-    """A short-lived signed ticket for clients that cannot send the session cookie."""
+    """A short-lived signed ticket for clients that cannot send the session cookie. It is
+    bound to the user's current access (`access_stamp`): any change of the user's,
+    the organization's or the project's access (role, membership, suspension, share,
+    logout) makes it worthless."""
     audit_record(action="review_session.ticket", actor=actor.user, target=session)
-    return signing.dumps({"u": actor.user_id, "s": session.pk}, salt=TICKET_SALT, compress=True)
+    stamp = access_stamp(
+        user_id=actor.user_id,
+        organization_id=actor.organization_id,
+        project_id=session.project_id,
+    )
+    return signing.dumps(
+        {
+            "u": actor.user_id,
+            "s": session.pk,
+            "o": actor.organization_id,
+            "p": session.project_id,
+            "a": stamp,
+        },
+        salt=TICKET_SALT,
+        compress=True,
+    )
 
 
 def ticket_user_id(ticket: str, session_id: int) -> int | None:
@@ -314,8 +330,22 @@ def ticket_user_id(ticket: str, session_id: int) -> int | None:
         return None
     if not isinstance(data, dict) or data.get("s") != session_id:
         return None
-    user_id = data.get("u")
-    return user_id if isinstance(user_id, int) else None
+    user_id, organization_id, project_id = data.get("u"), data.get("o"), data.get("p")
+    if not (
+        isinstance(user_id, int)
+        and isinstance(organization_id, int)
+        and isinstance(project_id, int)
+    ):
+        return None
+    try:
+        stamp = access_stamp(
+            user_id=user_id, organization_id=organization_id, project_id=project_id
+        )
+    except Exception:  # no epochs to compare with: refuse rather than trust
+        return None
+    if not isinstance(data.get("a"), str) or not hmac.compare_digest(data["a"], stamp):
+        return None
+    return user_id
 
 
 # Re-runs ----------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from apps.core.consumers import BacklotConsumer
+from apps.core.access import rule_refusal
+from apps.core.consumers import CLOSE_ACCESS_REVOKED, BacklotConsumer
 from apps.core.errors import NotFound
 from apps.core.events import inbox_group, organization_group
 from apps.tenancy.selectors import access_membership_by_slug
@@ -24,6 +25,11 @@ def _membership_organization_id(user: Any, slug: str) -> int | None:
         return None
 
 
+# A member of the organization, not refused by any access rule (suspension, staff
+# two-factor, agreements); re-checked before each event and on every access change.
+_rule_refusal = database_sync_to_async(rule_refusal)
+
+
 class OrganizationEventsConsumer(BacklotConsumer):
     organization_id: int | None = None
 
@@ -38,10 +44,19 @@ class OrganizationEventsConsumer(BacklotConsumer):
         if self.organization_id is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        refusal = await _rule_refusal(user, self.organization_id)
+        if refusal is not None:
+            await self.accept()
+            await self.send(
+                json.dumps({"type": "error", "code": "access_revoked", "message": refusal})
+            )
+            await self.close(code=CLOSE_ACCESS_REVOKED)
+            return
+        self.access_organization_id = self.organization_id
         await self.channel_layer.group_add(
             organization_group(self.organization_id), self.channel_name
         )
-        await self.join_user_group()
+        await self.join_control_groups()
         # The person's inbox (unread count) follows them on every organization socket.
         await self.channel_layer.group_add(inbox_group(user.pk), self.channel_name)
         await self.accept()
@@ -52,7 +67,7 @@ class OrganizationEventsConsumer(BacklotConsumer):
     async def disconnect(self, code: int) -> None:
         if self.user_id is not None:
             await self.channel_layer.group_discard(inbox_group(self.user_id), self.channel_name)
-        await self.leave_user_group()
+        await self.leave_control_groups()
         if self.organization_id is not None:
             await self.channel_layer.group_discard(
                 organization_group(self.organization_id), self.channel_name
@@ -61,17 +76,25 @@ class OrganizationEventsConsumer(BacklotConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not await self.is_ping(text_data):
             return
-        # Membership is re-checked on every message: a removed member stops receiving.
-        organization_id = await _membership_organization_id(
-            self.scope["user"], self.scope["url_route"]["kwargs"]["org"]
-        )
-        if organization_id != self.organization_id:
-            await self.close(code=CLOSE_NOT_FOUND)
-            return
-        await self.send(json.dumps({"type": "pong"}))
+        # Access is re-checked on every message: a removed member stops receiving.
+        if await self.still_allowed(force=True):
+            await self.send(json.dumps({"type": "pong"}))
+
+    def access_refusal(self) -> str | None:
+        try:
+            membership = access_membership_by_slug(
+                self.scope["user"], self.scope["url_route"]["kwargs"]["org"]
+            )
+        except NotFound:
+            return "You are no longer a member of this organization."
+        if membership.organization_id != self.organization_id:
+            return "You are no longer a member of this organization."
+        return self.role_refusal(membership.role) or self.common_refusal()
 
     async def org_event(self, event: dict[str, Any]) -> None:
-        await self.send(json.dumps(event["event"]))
+        if await self.still_allowed():
+            await self.send(json.dumps(event["event"]))
 
     async def inbox_event(self, event: dict[str, Any]) -> None:
-        await self.send(json.dumps(event["event"]))
+        if await self.still_allowed():
+            await self.send(json.dumps(event["event"]))

@@ -80,6 +80,10 @@ class TenantModel(models.Model):
     share_path: ClassVar[str | None] = None
     # SQL for the RLS policy; None uses the standard organization (+ share) policy.
     rls_policy_sql: ClassVar[str | None] = None
+    # SQL rows must satisfy to be inserted, updated or deleted, when it is narrower than
+    # what may be read (e.g. a user reads their own memberships in every organization but
+    # only the organization in scope writes them). None: the read policy.
+    rls_write_sql: ClassVar[str | None] = None
 
     class Meta:
         abstract = True
@@ -122,6 +126,8 @@ class Membership(TenantModel):
     rls_policy_sql = (
         "organization_id = backlot_current_organization() OR user_id = backlot_current_user()"
     )
+    # Only the organization in scope adds, changes or removes its members.
+    rls_write_sql = "organization_id = backlot_current_organization()"
 
     class Meta:
         constraints = [
@@ -153,6 +159,8 @@ class ProjectShare(TenantModel):
         "organization_id = backlot_current_organization()"
         " OR grantee_id = backlot_current_organization()"
     )
+    # The studio reads the shares granted to it; only the owning partner grants or revokes.
+    rls_write_sql = "organization_id = backlot_current_organization()"
 
     class Meta:
         constraints = [

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connections, transaction
 
 from apps.audit.models import AuditEntry
+from apps.tenancy.context import context_key
 from apps.tenancy.models import TenantModel
 
 logger = logging.getLogger(__name__)
@@ -25,10 +26,32 @@ CREATE OR REPLACE FUNCTION backlot_current_organization() RETURNS bigint
 CREATE OR REPLACE FUNCTION backlot_current_user() RETURNS bigint
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$ SELECT NULLIF(current_setting('backlot.user_id', true), '')::bigint $$;
+CREATE SCHEMA IF NOT EXISTS backlot_private;
+REVOKE ALL ON SCHEMA backlot_private FROM PUBLIC;
+CREATE TABLE IF NOT EXISTS backlot_private.context_key (
+    id integer PRIMARY KEY CHECK (id = 1),
+    key text NOT NULL
+);
+CREATE OR REPLACE FUNCTION backlot_context_allows(purpose text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM backlot_private.context_key k
+        WHERE coalesce(current_setting('backlot.' || purpose, true), '') = encode(
+            sha256(convert_to(k.key || ':' || purpose || ':' || txid_current()::text, 'UTF8')),
+            'hex'
+        )
+    )
+    $$;
 CREATE OR REPLACE FUNCTION backlot_audit_reads_all() RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT coalesce(current_setting('backlot.audit_scope', true), '') = 'all' $$;
+    LANGUAGE sql STABLE
+    AS $$ SELECT backlot_context_allows('audit_scope') $$;
 """
+# The key of `backlot_context_allows` (see apps.tenancy.context), readable by the owner only.
+CONTEXT_KEY_SQL = (
+    "INSERT INTO backlot_private.context_key (id, key) VALUES (1, %s)"
+    " ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key"
+)
 
 SHARED_PROJECTS_SQL = (
     "SELECT s.project_id FROM tenancy_projectshare s"
@@ -48,14 +71,26 @@ def tenant_models() -> list[Any]:
 
 
 def policy_for(model: Any) -> tuple[str, str]:
-    """(USING, WITH CHECK) expressions for a tenant model."""
+    """(read, write) expressions for a tenant model: rows that may be read, and rows that
+    may be inserted, updated (before and after) and deleted."""
     if model.rls_policy_sql:
-        return model.rls_policy_sql, model.rls_policy_sql
+        return model.rls_policy_sql, model.rls_write_sql or model.rls_policy_sql
     condition = "organization_id = backlot_current_organization()"
     if model.share_path:
         column = model._meta.get_field(model.share_path).column
         condition = f"({condition} OR {column} IN ({SHARED_PROJECTS_SQL}))"
-    return condition, condition
+    return condition, model.rls_write_sql or condition
+
+
+def policies_for(table: str, read: str, write: str) -> list[str]:
+    """One policy per command, so a widened read (a user's own memberships, shares granted
+    to the studio) never widens what may be written."""
+    return [
+        f"CREATE POLICY backlot_select ON {table} FOR SELECT USING ({read})",
+        f"CREATE POLICY backlot_insert ON {table} FOR INSERT WITH CHECK ({write})",
+        f"CREATE POLICY backlot_update ON {table} FOR UPDATE USING ({write}) WITH CHECK ({write})",
+        f"CREATE POLICY backlot_delete ON {table} FOR DELETE USING ({write})",
+    ]
 
 
 def extra_policies() -> dict[str, list[str]]:
@@ -79,14 +114,12 @@ def apply_row_level_security(sender: Any = None, using: str = "owner", **kwargs:
     owner_role = settings.DATABASES["owner"].get("USER")
     with transaction.atomic(using=using), connection.cursor() as cursor:
         cursor.execute(FUNCTIONS_SQL)
+        cursor.execute(CONTEXT_KEY_SQL, [context_key()])
         statements: dict[str, list[str]] = {}
         for model in tenant_models():
-            using_sql, check_sql = policy_for(model)
+            read_sql, write_sql = policy_for(model)
             table = model._meta.db_table
-            statements[table] = [
-                f"CREATE POLICY backlot_tenant ON {table} USING ({using_sql})"
-                f" WITH CHECK ({check_sql})"
-            ]
+            statements[table] = policies_for(table, read_sql, write_sql)
         statements.update(extra_policies())
         existing = set(connection.introspection.table_names(cursor))
         for table, policies in statements.items():

@@ -89,6 +89,26 @@ def current_user_scope() -> int | None:
     return _user.get()
 
 
+# One round trip (several statements in one simple query: one implicit transaction when
+# no transaction is open): remember the current user setting, set the user for row-level
+# security, run the query, put the previous setting back.
+_AS_USER_SQL = (
+    "SELECT set_config('backlot.user_before', coalesce(current_setting('backlot.user_id',"
+    " true), ''), true); SELECT set_config('backlot.user_id', %s, true); {query};"
+    " SELECT set_config('backlot.user_id', current_setting('backlot.user_before'), true)"
+)
+
+
+def fetch_as_user(user_id: int, query: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Rows of `query` read as `user_id` (what `user_scope` allows) in one round trip, and
+    no setting left behind on the connection, in or out of a transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(_AS_USER_SQL.format(query=query), [str(user_id), *params])
+        cursor.nextset()
+        cursor.nextset()
+        return list(cursor.fetchall())
+
+
 def _unwind(
     variable: contextvars.ContextVar[Any], token: contextvars.Token[Any], outer: Any
 ) -> None:
@@ -110,19 +130,28 @@ def _restore_database_settings(outer: TenantScope | None) -> None:
 
 
 @contextmanager
-def tenant_scope(organization_id: int, *, user_id: int | None = None) -> Iterator[TenantScope]:
+def tenant_scope(
+    organization_id: int, *, user_id: int | None = None, request_transaction: bool = False
+) -> Iterator[TenantScope]:
     """Activate one organization for the enclosed code, in the app and in the database.
 
     Opens a transaction (or a savepoint inside one) because SET LOCAL only lives as long
     as the transaction that set it.
+
+    `request_transaction=True` is for a caller that has just opened a transaction for this
+    scope and ends it right after the scope closes (the API's request transaction): no
+    savepoint then, and when that transaction is the outermost one, no settings to put
+    back either (its COMMIT or ROLLBACK drops them). Either way, one round trip sets the
+    scope and reads the projects shared with the organization.
     """
     outer = _current.get()
-    with transaction.atomic():
-        _set_database_settings(organization_id=organization_id, user_id=user_id)
+    # The caller's transaction is the outermost one when no savepoint lies inside it.
+    outermost = request_transaction and connection.in_atomic_block and not connection.savepoint_ids
+    with transaction.atomic(savepoint=not request_transaction):
         scope = TenantScope(
             organization_id=organization_id,
             user_id=user_id,
-            shared_project_ids=_shared_project_ids(organization_id),
+            shared_project_ids=_set_scope_and_read_shares(organization_id, user_id),
         )
         token = _current.set(scope)
         try:
@@ -130,16 +159,20 @@ def tenant_scope(organization_id: int, *, user_id: int | None = None) -> Iterato
         finally:
             # The database first: if the variable cannot be reset, the connection must
             # still not keep this organization's settings.
-            _restore_database_settings(outer)
+            if not outermost:
+                _restore_database_settings(outer)
             _unwind(_current, token, outer)
 
 
-def _shared_project_ids(organization_id: int) -> frozenset[int]:
-    # Row-level security already limits this to shares granted to the organization.
+def _set_scope_and_read_shares(organization_id: int, user_id: int | None) -> frozenset[int]:
+    # Row-level security already limits the shares to those granted to the organization.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT project_id FROM tenancy_projectshare"
+            "SELECT set_config('backlot.organization_id', %s, true),"
+            " set_config('backlot.user_id', %s, true);"
+            " SELECT project_id FROM tenancy_projectshare"
             " WHERE grantee_id = %s AND revoked_at IS NULL",
-            [organization_id],
+            [str(organization_id), "" if user_id is None else str(user_id), organization_id],
         )
+        cursor.nextset()
         return frozenset(row[0] for row in cursor.fetchall())

@@ -8,19 +8,51 @@ from typing import Any
 from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
+from apps.core.request_context import forget_memo, request_memo
 from apps.tenancy.models import STUDIO_ROLES, Membership, Organization, OrganizationKind, Role
-from apps.tenancy.scope import require_scope, user_scope
+from apps.tenancy.scope import fetch_as_user, require_scope
+
+MEMBERSHIPS_MEMO = "tenancy.memberships"
+
+
+def _columns(model: Any, alias: str) -> tuple[list[str], str]:
+    fields = [f.attname for f in model._meta.concrete_fields]
+    return fields, ", ".join(f'{alias}."{model._meta.get_field(f).column}"' for f in fields)
 
 
 def memberships_of_user(user: Any) -> list[Membership]:
+    """The user's memberships with their organizations, by organization name. One round
+    trip; read once per HTTP request (the access gates and the view share it), afresh
+    everywhere else (websockets re-check access with it)."""
     if not getattr(user, "is_authenticated", False):
         return []
-    with user_scope(user.pk):
-        return list(
-            Membership._base_manager.select_related("organization")
-            .filter(user_id=user.pk)
-            .order_by("organization__name")
-        )
+    memo = request_memo()
+    key = (MEMBERSHIPS_MEMO, user.pk)
+    if memo is not None and key in memo:
+        return list(memo[key])
+    membership_fields, membership_sql = _columns(Membership, "m")
+    organization_fields, organization_sql = _columns(Organization, "o")
+    rows = fetch_as_user(
+        user.pk,
+        f"SELECT {membership_sql}, {organization_sql} FROM {Membership._meta.db_table} m"  # noqa: S608 - names from the models
+        f" JOIN {Organization._meta.db_table} o ON o.id = m.organization_id"
+        " WHERE m.user_id = %s ORDER BY o.name, m.id",
+        [user.pk],
+    )
+    split = len(membership_fields)
+    memberships = []
+    for row in rows:
+        membership = Membership.from_db("default", membership_fields, row[:split])
+        membership.organization = Organization.from_db("default", organization_fields, row[split:])
+        memberships.append(membership)
+    if memo is not None:
+        memo[key] = tuple(memberships)
+    return memberships
+
+
+def forget_memberships(user_id: int) -> None:
+    """After a membership of the user changed within this request."""
+    forget_memo((MEMBERSHIPS_MEMO, user_id))
 
 
 def access_membership_by_slug(user: Any, slug: str) -> Membership:

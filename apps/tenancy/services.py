@@ -10,6 +10,7 @@ from django.utils.text import slugify
 
 from apps.accounts.models import ApiToken
 from apps.audit.services import audit_record
+from apps.core.access import access_changed
 from apps.core.consumers import disconnect_user_sockets
 from apps.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from apps.core.events import send_organization_event
@@ -109,6 +110,12 @@ def project_share_revoke(*, share: ProjectShare, actor: Any) -> ProjectShare:
             audit_record(action="project_share.revoke", actor=actor, target=share)
             send_organization_event(
                 share.grantee_id, {"type": "project.unshared", "project_id": share.project_id}
+            )
+            # The grantee's sockets on the project (events, review rooms) check again and
+            # close; the partner's own sockets stay open. Its tickets are refused.
+            access_changed(
+                project_ids=[share.project_id],
+                reason="This project is no longer shared with your organization.",
             )
     return share
 

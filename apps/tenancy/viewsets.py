@@ -93,7 +93,11 @@ class OrganizationScopedViewSet(BacklotViewSet):
         membership = access_membership_by_slug(request.user, self.kwargs["org"])
         self.membership = membership
         self.organization = membership.organization
-        self._scope_stack.enter_context(tenant_scope(self.organization.pk, user_id=request.user.pk))
+        # The request's transaction (opened in BacklotAPIMixin.initial, closed by the same
+        # stack right after the scope) holds the scope: no savepoint, one round trip.
+        self._scope_stack.enter_context(
+            tenant_scope(self.organization.pk, user_id=request.user.pk, request_transaction=True)
+        )
         safe = request.method in ("GET", "HEAD", "OPTIONS")
         require(membership, self.read_capability if safe else self.write_capability)
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core.errors import BacklotError
 from apps.media.selectors import posters_of_sources, reference_stills_of_characters
+from apps.media.stills import reference_still_remove
 from apps.production import characters, selectors
 from apps.production.models import Character, Project
 from apps.tenancy.models import Membership, Role
@@ -183,3 +185,34 @@ def character_page(
         },
         status=error.status_code if error else 200,
     )
+
+
+@require_POST
+@organization_page
+def character_still_remove(
+    request: HttpRequest, membership: Membership, project_id: int, character_id: int, media_id: int
+) -> HttpResponse:
+    """Removes one reference still of the character, then back to the character's page."""
+    project = selectors.access_project_by_id(project_id)
+    character = selectors.access_character_by_id(character_id, project=project)
+    still = next(
+        (
+            m
+            for m in reference_stills_of_characters([character.pk]).get(character.pk, [])
+            if m.pk == media_id
+        ),
+        None,
+    )
+    page = reverse("character-page", args=[membership.organization.slug, project.pk, character.pk])
+    if still is None:
+        messages.error(request, "That reference still is no longer there.")
+        return HttpResponseRedirect(page)
+    try:
+        reference_still_remove(actor=membership, media=still)
+    except BacklotError as failure:
+        messages.error(request, failure.message)
+    else:
+        messages.success(
+            request, f"{still.original_filename} is no longer a reference of {character.name}."
+        )
+    return HttpResponseRedirect(page)

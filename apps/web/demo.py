@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from apps.accounts.models import User
+from apps.core.errors import Forbidden
 from apps.media.demo import seed_demo_media
 from apps.production.demo import (
     DEMO_PASSWORD,
@@ -20,7 +23,10 @@ __all__ = ["DEMO_PASSWORD", "DEMO_REVIEWER_TOTP_SECRET", "seed_demo"]
 
 
 def seed_demo(*, log: Any = print) -> DemoResult:
-    """Idempotent: a second run finds the demo project and keeps it."""
+    """Idempotent: a second run finds the demo project and keeps it. Never in production:
+    the demo accounts have a published password (and a beta admin among them)."""
+    if settings.BACKLOT_ENV == "production":
+        raise Forbidden("The demo data is never created in production (BACKLOT_ENV=production).")
     result = seed_demo_production(log=log)
     if result.created:
         with tenant_scope(result.partner.pk, user_id=result.producer.pk):

@@ -4,6 +4,8 @@ later review and render), so they live on the top floor."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -11,7 +13,7 @@ from django.shortcuts import render
 from apps.core.colorspace import color_space_names
 from apps.core.errors import NotFound
 from apps.media.pipeline import viewer_proxy_request
-from apps.media.selectors import version_media, viewer_proxy_of
+from apps.media.selectors import rejected_uploads_of_shot, version_media, viewer_proxy_of
 from apps.production import selectors
 from apps.production.models import Project
 from apps.review.version_state import review_state, versions_with_review_state
@@ -50,6 +52,8 @@ def project_page(request: HttpRequest, membership: Membership, project_id: int) 
             "sort_choices": list(SORTS.items()),
             "shared_in": project.organization_id != membership.organization_id,
             "can_upload": _can_upload(membership, project),
+            "can_add_shots": project.organization_id == membership.organization_id
+            and can(membership, Capability.PRODUCTION_WRITE),
         },
         # A filter value that makes no sense is refused (named next to its field).
         status=400 if filters.errors else 200,
@@ -76,12 +80,34 @@ def shot_page(
             "project": project,
             "shot": shot,
             "stack": stack,
+            "length_mismatch": length_mismatch(shot, stack),
+            "rejected_uploads": rejected_uploads_of_shot(shot),
             "shared_in": project.organization_id != membership.organization_id,
             "can_upload": _can_upload(membership, project),
             "color_spaces": color_space_names(),
             "max_upload_bytes": settings.MEDIA_MAX_UPLOAD_BYTES,
         },
     )
+
+
+def length_mismatch(shot: Any, stack: list[tuple[Any, Any, Any]]) -> dict[str, Any] | None:
+    """The newest validated version whose media length differs from the cut's (a 48-frame
+    plate on a 66-frame shot), with both numbers; None when they agree."""
+    for version, files, _review in stack:
+        source = files.get("source")
+        if source is None or source.state != "ready" or not source.frame_count:
+            continue
+        if source.frame_count == shot.frame_count:
+            return None
+        difference = source.frame_count - shot.frame_count
+        return {
+            "version": version,
+            "kind": source.get_kind_display().lower(),
+            "frames": source.frame_count,
+            "short_by": -difference,
+            "long_by": difference,
+        }
+    return None
 
 
 @organization_page

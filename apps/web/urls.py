@@ -31,6 +31,11 @@ urlpatterns = [
         character_pages.character_page,
         name="character-page",
     ),
+    path(
+        "projects/<slug:org>/<int:project_id>/characters/<int:character_id>/stills/<int:media_id>/remove/",
+        character_pages.character_still_remove,
+        name="character-still-remove",
+    ),
     path("r/<str:public_id>/", links.public_link, name="public-link"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

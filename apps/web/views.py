@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -9,8 +11,11 @@ from django.template.loader import get_template
 from django.urls import reverse
 
 from apps.audit.selectors import all_audit_entries_readable
-from apps.production.selectors import projects_visible
+from apps.production.selectors import projects_visible, versions_awaiting_decision
+from apps.render.selectors import jobs_in_flight
+from apps.review.selectors import sessions_open_to
 from apps.tenancy.models import Membership, Organization
+from apps.tenancy.policy import Capability, can
 from apps.tenancy.scope import tenant_scope
 from apps.tenancy.selectors import is_beta_admin, memberships_of_user
 
@@ -30,13 +35,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         memberships[0] if memberships else None,
     )
     projects = []
+    sections: dict[str, list[Any]] = {"waiting": [], "jobs": [], "sessions": []}
     if current is not None:
         with tenant_scope(current.organization_id, user_id=request.user.pk):
             projects = list(projects_visible().select_related("organization").order_by("name"))
+            if can(current, Capability.REVIEW_DECIDE):
+                sections["waiting"] = versions_awaiting_decision()
+            sections["jobs"] = jobs_in_flight()
+            sections["sessions"] = sessions_open_to(request.user, current)
     return render(
         request,
         "dashboard.html",
-        {"memberships": memberships, "current": current, "projects": projects},
+        {"memberships": memberships, "current": current, "projects": projects, **sections},
     )
 
 

@@ -102,12 +102,25 @@ def frame_statistics(batch: Any, mode: str, region: list[float] | None) -> np.nd
     """Per-frame means (N, 1) of luma or (N, 3) of RGB in linear light."""
     import torch
 
-    pixels = _common.crop_roi(batch[:, :3].float(), region)
-    means = pixels.mean(dim=(2, 3), dtype=torch.float64)  # (N, 3)
+    pixels = _common.crop_roi(batch[:, :3], region)
+    # Summed in float32 (pairwise / tree reductions keep about 1e-7 relative error over a
+    # UHD frame) instead of casting every pixel to float64 first, which is two orders of
+    # magnitude slower on the host; the means are then carried on in float64.
+    means = pixels.mean(dim=(2, 3), dtype=torch.float32).to(torch.float64)  # (N, 3)
     if mode == "luma":
         weights = torch.tensor(luma_weights(), dtype=torch.float64, device=means.device)
         means = (means * weights).sum(dim=1, keepdim=True)
     return np.asarray(means.cpu().numpy(), dtype=np.float64)
+
+
+def apply_gains(linear: Any, gains: np.ndarray) -> Any:
+    """Multiplies the colour of (N, C, H, W) frames by per-frame gains (N, 1) or per-channel
+    gains (N, 3), in place (alpha, if any, stays as it is); returns the frames."""
+    import torch
+
+    gain = torch.as_tensor(gains, dtype=linear.dtype, device=linear.device)
+    linear[:, :3].mul_(gain[:, :, None, None])
+    return linear
 
 
 def luma_weights() -> list[float]:
@@ -154,11 +167,8 @@ def run(context: OperationContext) -> OperationResult:
         done = 0
         for indices, batch in frames.iter_batches(source, policy, batch_size):
             context.check_cancelled()
-            linear = _common.to_working(batch, space, policy)
-            gain = torch.tensor(gains[indices], dtype=linear.dtype, device=linear.device)
-            corrected = linear[:, :3] * gain[:, :, None, None]
-            if linear.shape[1] > 3:  # premultiplied: colour scales, alpha stays
-                corrected = torch.cat([corrected, linear[:, 3:]], dim=1)
+            # A fresh batch: scaled in place (premultiplied: colour scales, alpha stays).
+            corrected = apply_gains(_common.to_working(batch, space, policy), gains[indices])
             for frame in corrected:
                 output.write(frame)
                 done += 1
@@ -207,5 +217,6 @@ OPERATION = register(
         spec=SPEC,
         inputs=(InputRole("source", "Shot", help="The flickering plate or render."),),
         gpu_seconds_per_frame=0.005,
+        gpu_seconds_overhead=1.2,  # measured on the CPU pool (e2e runs, 12 small frames)
     )
 )

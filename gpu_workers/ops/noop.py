@@ -19,7 +19,8 @@ from gpu_workers.registry import (
     register,
 )
 
-MAX_SECONDS = 3600.0
+# A platform check never holds a GPU slot for long (five minutes at most).
+MAX_SECONDS = 300.0
 
 SPEC = ParamSpec(
     params=(

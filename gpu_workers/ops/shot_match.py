@@ -263,5 +263,6 @@ OPERATION = register(
             ),
         ),
         gpu_seconds_per_frame=0.02,
+        gpu_seconds_overhead=1.0,  # a first guess; fitted from finished jobs
     )
 )

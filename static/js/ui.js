@@ -90,3 +90,23 @@ function markScrollRegions() {
 }
 markScrollRegions();
 window.addEventListener("resize", markScrollRegions);
+
+// Forms that ask before a destructive action (`data-confirm`) and selects that submit
+// their form when changed (`data-autosubmit`): pages carry no inline handlers, so the
+// Content-Security-Policy lets no inline script run.
+document.addEventListener(
+  "submit",
+  (event) => {
+    const form = event.target instanceof HTMLFormElement ? event.target : null;
+    if (form?.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  },
+  true,
+);
+
+document.addEventListener("change", (event) => {
+  const field = event.target instanceof Element ? event.target.closest("[data-autosubmit]") : null;
+  if (field?.form) field.form.requestSubmit();
+});

@@ -2,9 +2,11 @@
 // key and the part layout), the browser PUTs parts in parallel to presigned URLs with a
 // progress bar, and after a dropped connection or a page reload it asks which parts S3
 // already holds (ListParts on the server) and sends only the others. Closing the dialog
-// re-renders the shot's version stack in place.
+// re-renders the shot's version stack in place as each file lands; files can be dragged in.
+// Frames of an image sequence (picked, a folder, or dropped) upload as one entry: upload_sequence.js.
 
 import { refreshRegions } from "./lib/regions.js";
+import { droppedFiles, folderFiles, groupFiles, sequenceUploadClass } from "./upload_sequence.js";
 
 const PARALLEL = 4;
 const RETRIES = 5;
@@ -72,7 +74,7 @@ function putPart(url, blob, onProgress) {
 }
 
 class FileUpload {
-  constructor(file, { api, shot, character, kind, colorSpace, list }) {
+  constructor(file, { api, shot, character, kind, colorSpace, list, versionUrl }) {
     this.file = file;
     this.api = api;
     this.shot = shot;
@@ -80,6 +82,7 @@ class FileUpload {
     this.character = character;
     this.kind = kind;
     this.colorSpace = colorSpace;
+    this.versionUrl = versionUrl;
     this.row = document.createElement("li");
     this.row.className = "upload-file";
     this.row.dataset.testid = "upload-file";
@@ -100,6 +103,18 @@ class FileUpload {
     this.state.textContent = text;
     this.row.classList.toggle("is-error", kind === "error");
     this.row.classList.toggle("is-done", kind === "done");
+  }
+
+  linkVersion(media) {
+    // "Ready: v001" opens the new version.
+    const template = this.versionUrl;
+    if (!template || !media.version || !media.version_label) return;
+    const link = document.createElement("a");
+    link.href = template.replace(/\/0\/$/, `/${media.version}/`);
+    link.textContent = media.version_label;
+    link.dataset.testid = "upload-version-link";
+    this.state.textContent = "Ready: ";
+    this.state.append(link);
   }
 
   progress(fraction) {
@@ -135,6 +150,11 @@ class FileUpload {
       : upload.size - upload.part_size * (upload.part_count - 1);
   }
 
+  partBlob(upload, number) {
+    const start = (number - 1) * upload.part_size;
+    return this.file.slice(start, start + this.partSize(upload, number));
+  }
+
   async run() {
     this.say("Starting…");
     const { upload, stored } = await this.findOrStart();
@@ -147,7 +167,7 @@ class FileUpload {
     for (const number of done) confirmed += this.partSize(upload, number);
     if (done.size) {
       this.row.dataset.resumed = String(done.size);
-      this.say(`Resuming: ${done.size} of ${upload.part_count} parts already stored.`);
+      this.say(`Resuming: ${done.size} of ${upload.part_count} ${this.unit || "parts"} already stored.`);
     }
     const todo = [];
     for (let n = 1; n <= upload.part_count; n += 1) if (!done.has(n)) todo.push(n);
@@ -171,8 +191,7 @@ class FileUpload {
     const worker = async () => {
       while (queue.length) {
         const number = queue.shift();
-        const start = (number - 1) * upload.part_size;
-        const blob = this.file.slice(start, start + this.partSize(upload, number));
+        const blob = this.partBlob(upload, number);
         for (let attempt = 0; ; attempt += 1) {
           try {
             await waitOnline();
@@ -219,6 +238,7 @@ class FileUpload {
       if (current.state === "ready") {
         if (current.proxy_status === "ready" || current.proxy_status === "none") {
           this.say(current.version_label ? `Ready: ${current.version_label}` : "Ready", "done");
+          this.linkVersion(current);
           this.row.dataset.result = "ready";
           this.row.dataset.versionId = String(current.version);
           return;
@@ -234,51 +254,92 @@ class FileUpload {
   }
 }
 
+const SequenceUpload = sequenceUploadClass(FileUpload);
+
 function setup() {
   const dialog = document.getElementById("upload-dialog");
   if (!dialog) return;
   const api = new Api(dialog.dataset.org, dialog.dataset.project);
   const input = dialog.querySelector("[data-upload-input]");
   const list = dialog.querySelector("[data-upload-list]");
-  let changed = false;
+  const regions = dialog.dataset.refresh?.split(",") || ["shot-specs", "version-stack"];
+  // The page behind the dialog follows each file as it lands (not only after Close).
+  const refreshBehind = () => refreshRegions(regions);
   document.querySelector("[data-upload-open]")?.addEventListener("click", () => dialog.showModal());
-  dialog.querySelector("[data-upload-close]").addEventListener("click", () => {
-    dialog.close();
-    if (changed) {
-      const regions = dialog.dataset.refresh?.split(",") || ["shot-specs", "version-stack"];
-      refreshRegions(regions);
-    }
-    changed = false;
-  });
-  dialog.querySelector("[data-upload-start]").addEventListener("click", async () => {
-    const files = [...input.files];
+  dialog.querySelector("[data-upload-close]").addEventListener("click", () => dialog.close());
+  // A second picker chooses a whole folder (e.g. the frames of a sequence).
+  const folder = dialog.querySelector("[data-upload-folder]");
+  const accept = (input.accept || "").split(",").map((ext) => ext.trim().toLowerCase()).filter(Boolean);
+  const start = async (files) => {
     if (!files.length) return;
     const maxBytes = Number(dialog.dataset.maxBytes);
     input.value = "";
+    if (folder) folder.value = "";
+    const options = {
+      api,
+      shot: dialog.dataset.shot,
+      character: dialog.dataset.character,
+      kind: dialog.querySelector("[data-upload-kind]").value,
+      colorSpace: dialog.querySelector("[data-upload-color]").value,
+      list,
+      versionUrl: dialog.dataset.versionUrl,
+    };
+    // Frames of an image sequence upload together as one version (shots only).
+    const { sequences, singles } = dialog.dataset.shot ? groupFiles(files) : { sequences: [], singles: files };
+    const jobs = [
+      ...sequences.map((sequence) => new SequenceUpload(sequence, options)),
+      ...singles.map((file) => new FileUpload(file, options)),
+    ];
     await Promise.all(
-      files.map(async (file) => {
-        const job = new FileUpload(file, {
-          api,
-          shot: dialog.dataset.shot,
-          character: dialog.dataset.character,
-          kind: dialog.querySelector("[data-upload-kind]").value,
-          colorSpace: dialog.querySelector("[data-upload-color]").value,
-          list,
-        });
+      jobs.map(async (job) => {
+        const { file } = job;
         if (file.size > maxBytes) {
           job.say(`Too large: ${humanSize(file.size)}, the limit is ${humanSize(maxBytes)}.`, "error");
           return;
         }
         try {
           await job.run();
-          changed = true;
         } catch (error) {
           job.say(error.message, "error");
           job.row.dataset.result = "error";
-          changed = true;
         }
+        refreshBehind();
       }),
     );
+  };
+  dialog
+    .querySelector("[data-upload-start]")
+    .addEventListener("click", () => start([...input.files, ...folderFiles(folder?.files || [], accept)]));
+  setupDrop(dialog, start, accept);
+}
+
+function setupDrop(dialog, start, accept) {
+  // Drag and drop: files dropped anywhere on the open dialog (or its drop zone) upload.
+  const zone = dialog.querySelector("[data-upload-drop]");
+  const over = (event) => {
+    if (![...(event.dataTransfer?.types || [])].includes("Files")) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+    zone?.classList.add("is-over");
+  };
+  dialog.addEventListener("dragenter", over);
+  dialog.addEventListener("dragover", over);
+  dialog.addEventListener("dragleave", (event) => {
+    if (!dialog.contains(event.relatedTarget)) zone?.classList.remove("is-over");
+  });
+  dialog.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone?.classList.remove("is-over");
+    // Dropped folders are walked (their frames group into sequences).
+    droppedFiles(event.dataTransfer, accept).then((files) =>
+      start(files.filter((file) => file.size > 0 || file.type)),
+    );
+  });
+  // Files dragged onto the page open the dialog.
+  document.addEventListener("dragover", (event) => {
+    if (dialog.open || ![...(event.dataTransfer?.types || [])].includes("Files")) return;
+    event.preventDefault();
+    dialog.showModal();
   });
 }
 

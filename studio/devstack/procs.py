@@ -10,6 +10,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -28,9 +29,12 @@ class StartError(RuntimeError):
 
 
 def port_is_free(port: int, taken: set[int]) -> bool:
+    """Free for a server: with SO_REUSEADDR, as Valkey and PostgreSQL bind, so connections
+    of a crashed run still closing (TIME-WAIT, FIN-WAIT-2) do not count as "in use"."""
     if port in taken or not 1024 < port < 65536:
         return False
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((LOOPBACK, port))
         except OSError:
@@ -38,11 +42,31 @@ def port_is_free(port: int, taken: set[int]) -> bool:
     return True
 
 
-def free_port(taken: set[int], preferred: int | None = None) -> int:
-    """A free loopback port, recorded in `taken` so one `up` never hands it out twice."""
-    if preferred is not None and port_is_free(preferred, taken):
-        taken.add(preferred)
-        return preferred
+def free_port(taken: set[int], preferred: int | None = None, wait: float = 10.0) -> int:
+    """A free loopback port, recorded in `taken` so one `up` never hands it out twice.
+
+    `preferred` (the port a service had before) is waited for up to `wait` seconds: every
+    running process keeps its old URL, so moving is the last resort, and said loudly."""
+    if preferred is not None:
+        deadline = time.monotonic() + wait
+        while True:
+            if port_is_free(preferred, taken):
+                taken.add(preferred)
+                return preferred
+            if preferred in taken or time.monotonic() >= deadline:
+                break
+            time.sleep(0.25)
+    port = _any_free_port(taken)
+    if preferred is not None:
+        print(
+            f"devstack: WARNING port {preferred} is still in use; moving to {port}."
+            " Restart every process that uses the old address (eval the new env).",
+            file=sys.stderr,
+        )
+    return port
+
+
+def _any_free_port(taken: set[int]) -> int:
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind((LOOPBACK, 0))

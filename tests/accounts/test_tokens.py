@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 from rest_framework.test import APIClient
@@ -58,9 +59,16 @@ def test_the_token_page_shows_a_new_token_once_and_a_reload_creates_no_second(wo
 
     client = Client()
     client.force_login(world.a.producer)
-    created = client.post("/settings/tokens/", {"name": "resolve bridge"}, follow=True)
+    key = re.search(
+        r'name="form_key" value="([^"]+)"', client.get("/settings/tokens/").content.decode()
+    )
+    assert key is not None
+    form = {"name": "resolve bridge", "form_key": key.group(1)}
+    created = client.post("/settings/tokens/", form, follow=True)
     page = created.content.decode()
     assert "it will not be shown again" in page
+    # Sending the same form again (a reload of the answer) makes no second token.
+    client.post("/settings/tokens/", form, follow=True)
     again = client.get("/settings/tokens/").content.decode()
     assert "it will not be shown again" not in again
     assert ApiToken.objects.filter(user=world.a.producer, name="resolve bridge").count() == 1

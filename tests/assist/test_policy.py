@@ -76,6 +76,8 @@ def _compat_settings(server: FakeServer, *, no_training: bool) -> dict[str, Any]
                 "region": "us",
                 "no_training": no_training,
                 "retention_days": 0,
+                "guarantee_source": "https://ops.example.test/llm-terms",
+                "guarantee_date": "2026-11-20",
             },
             "local": {},
         },
@@ -100,7 +102,10 @@ def test_no_train_project_is_never_routed_to_a_provider_without_the_guarantee(wo
         ):
             project = world.a.project
             ai_policy_update(
-                actor=world.a.owner, project=project, allowed_providers=["openai_compatible"]
+                actor=world.a.owner,
+                project=project,
+                allowed_providers=["openai_compatible"],
+                accept=True,
             )
             with pytest.raises(AssistRefused, match="does not guarantee that it will not train"):
                 suggest_task_list(
@@ -109,6 +114,7 @@ def test_no_train_project_is_never_routed_to_a_provider_without_the_guarantee(wo
                     source_type="version",
                     source_id=1,
                     notes=NOTES,
+                    provider="openai_compatible",
                 )
             assert server.requests == []
             refused = AssistCall.objects.get(project=project)
@@ -117,7 +123,7 @@ def test_no_train_project_is_never_routed_to_a_provider_without_the_guarantee(wo
                 action="assist.refused", target_id=str(refused.pk)
             ).exists()
             # Allowing training (an explicit choice by the owner) lets the same call through.
-            ai_policy_update(actor=world.a.owner, project=project, no_training=False)
+            ai_policy_update(actor=world.a.owner, project=project, no_training=False, accept=True)
             suggest_task_list(
                 actor=world.a.producer,
                 project=project,
@@ -168,9 +174,15 @@ def test_retention_and_region_limits_are_enforced(world: World) -> None:
                 project=project,
                 allowed_regions=["eu"],
                 allowed_providers=["openai_compatible"],
+                accept=True,
             )
             with pytest.raises(AssistRefused, match="processes data in us, outside eu"):
-                suggest_rewrite(actor=world.a.producer, project=project, note=NOTES[0])
+                suggest_rewrite(
+                    actor=world.a.producer,
+                    project=project,
+                    note=NOTES[0],
+                    provider="openai_compatible",
+                )
     finally:
         server.close()
 
@@ -212,9 +224,15 @@ def test_external_providers_need_the_beta_feature(world: World) -> None:
                 actor=world.a.owner,
                 project=world.a.project,
                 allowed_providers=["openai_compatible"],
+                accept=True,
             )
             with pytest.raises(AssistRefused, match="not switched on for this organization"):
-                suggest_rewrite(actor=world.a.producer, project=world.a.project, note=NOTES[0])
+                suggest_rewrite(
+                    actor=world.a.producer,
+                    project=world.a.project,
+                    note=NOTES[0],
+                    provider="openai_compatible",
+                )
             assert server.requests == []
     finally:
         server.close()

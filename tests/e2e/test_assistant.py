@@ -73,3 +73,24 @@ def test_offline_task_list_from_a_session_in_the_browser(
     expect(
         page.get_by_test_id("suggestion").first.get_by_test_id("suggestion-status")
     ).to_have_text("Accepted")
+
+
+def test_the_owner_opts_the_project_in_to_an_ai_policy(
+    page: Any, live_server_url: str, reviewed: tuple[Partner, Any]
+) -> None:
+    partner, _session = reviewed
+    page.goto(live_server_url + "/accounts/login/")
+    page.fill("input[name=login]", partner.owner.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url("**/dashboard/**")
+    page.goto(
+        f"{live_server_url}/projects/{partner.organization.slug}/{partner.project.pk}/assistant/"
+    )
+    status = page.get_by_test_id("policy-status")
+    expect(status).to_contain_text("not accepted by the partner owner")
+    # The terms each provider declares are shown with their dated source.
+    expect(page.get_by_test_id("providers-table")).to_contain_text("docs/assist.md")
+    page.get_by_test_id("policy-accept").locator("input").check()
+    page.get_by_test_id("policy-save").click()
+    expect(page.get_by_test_id("policy-status")).to_contain_text("accepted by")

@@ -269,6 +269,8 @@ def test_the_producers_loop_from_upload_to_an_edl_with_the_new_cdl(
         form.get_by_test_id("submit-button").click()
         expect(form.get_by_test_id("job-heading")).to_contain_text("shot_match")
         expect(form.get_by_test_id("job-state")).to_have_text("Succeeded", timeout=WORKER_WAIT)
+        # The result link arrives with the page's refresh after the state event.
+        expect(form.get_by_test_id("job-version")).to_contain_text(re.compile(r"v\d{3}"))
         child_label = re.search(r"v\d{3}", form.get_by_test_id("job-version").inner_text())
         assert child_label and child_label.group(0) != parent_label.group(0)
         child_href = form.get_by_test_id("job-version").locator("a").get_attribute("href")

@@ -148,9 +148,13 @@ def test_follower_shows_the_presenters_exact_frame_drawings_travel_and_reload_re
         host.get_by_test_id("start-session").click()
         expect(follower.get_by_test_id("session-state")).to_have_attribute("data-state", "live")
         follower.get_by_test_id("request-changes").click()
+        # Request changes asks what should change; the comment goes with the decision.
+        follower.get_by_test_id("changes-comment").fill("Warmer key light, please")
+        follower.get_by_test_id("changes-submit").click()
         expect(host.get_by_test_id("version-status")).to_have_attribute(
             "data-status", "changes_requested"
         )
+        expect(host.get_by_test_id("decision-log")).to_contain_text("Warmer key light, please")
         host.get_by_test_id("compare-version").select_option(str(room.versions[1].pk))
         host.get_by_test_id("compare-mode").select_option("wipe")
         expect(follower.get_by_test_id("stage")).to_have_class("stage wipe")

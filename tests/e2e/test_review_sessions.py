@@ -66,7 +66,7 @@ def test_producer_creates_a_session_from_the_shot_list_and_edits_it(
             session = ReviewSession.objects.get(project=project, title="Client review")
         assert session.scheduled_for.isoformat() == "2030-03-04T20:30:00+00:00"
         scheduled = page.get_by_test_id("session-scheduled")
-        expect(scheduled).to_contain_text("3:30")
+        expect(scheduled).to_contain_text("2030-03-04 15:30")
         expect(scheduled).not_to_contain_text("UTC")
 
         # Add the other version, move it up, then remove the first one.

@@ -175,6 +175,9 @@ def test_notes_travel_live_between_the_version_page_and_an_open_room(
         )
         expect(page.get_by_test_id("open-note-count")).to_have_text("1 open")
         host.get_by_test_id("request-changes").click()
+        # Request changes asks what should change; the comment goes with the decision.
+        host.get_by_test_id("changes-comment").fill("Warmer key light, please")
+        host.get_by_test_id("changes-submit").click()
         expect(page.get_by_test_id("review-status")).to_have_attribute(
             "data-status", "changes_requested"
         )

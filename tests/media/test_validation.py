@@ -106,7 +106,10 @@ def test_exr_with_a_corrupt_header_is_rejected(world: World, tmp_path: Path, exr
     corrupt = tmp_path / "corrupt.exr"
     corrupt.write_bytes(bytes(data))
     media = _upload_and_validate(world, corrupt, "element.exr")
-    assert media.rejection_reason.startswith("The EXR header or pixels cannot be read")
+    # 32 bytes without a NUL where the first attribute name (at most 31 characters) is.
+    assert media.rejection_reason == (
+        "The EXR header is corrupt: a name longer than 31 characters at byte 8."
+    )
     _assert_unreachable(world, media)
 
 

@@ -10,6 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from apps.media.files import media_file_register, project_key_prefix
+from apps.media.models import MediaKind, MediaState
 from apps.production.models import Project
 from apps.render import submission
 from apps.render.estimates import (
@@ -28,6 +30,7 @@ from tests.factories import Partner, World
 from tests.render.helpers import make_pool
 
 NOOP_DECLARED = get_operation("noop").gpu_seconds_per_frame
+NOOP_OVERHEAD = get_operation("noop").gpu_seconds_overhead
 
 
 def _run_noop(partner: Partner, pool: Pool, gpu_seconds: float) -> Job:
@@ -161,3 +164,126 @@ def test_job_page_shows_estimate_vs_actual_and_budget_units(world: World) -> Non
     budget = jobs.content.decode()
     assert 'data-testid="render-budget"' in budget
     assert "GPU-h · €500.00" in budget  # the budget in GPU time at the default pool's price
+
+
+def _sized_input(partner: Partner, frames: int) -> int:
+    """A ready 1000x1000 input (one megapixel a frame) of `frames` frames, probed."""
+    with tenant_scope(partner.organization.pk):
+        return media_file_register(
+            organization_id=partner.organization.pk,
+            project_id=partner.project.pk,
+            kind=MediaKind.PLATE,
+            state=MediaState.READY,
+            storage_key=project_key_prefix(
+                organization_id=partner.organization.pk, project_id=partner.project.pk
+            )
+            + f"hand-made/plate_{frames}.mov",
+            original_filename=f"plate_{frames}.mov",
+            width=1000,
+            height=1000,
+            frame_count=frames,
+        ).pk
+
+
+def _finished_job(partner: Partner, pool: Pool, *, source: int, gpu_seconds: float) -> Job:
+    """A noop job on `source`, reported succeeded after `gpu_seconds`, as a worker would."""
+    with tenant_scope(partner.organization.pk, user_id=partner.producer.pk):
+        job = submission.job_submit(
+            actor=partner.producer,
+            project=partner.project,
+            shot=partner.shot,
+            operation="noop",
+            inputs={"source": source},
+            pool=pool.name,
+        )
+    dispatch_pool(pool_id=pool.pk, publish=lambda queue, spec: None)
+    with tenant_scope(partner.organization.pk):
+        attempt = Job.objects.get(pk=job.pk).attempts.get()
+    report: dict[str, Any] = {
+        "organization_id": partner.organization.pk,
+        "job_id": job.pk,
+        "attempt_id": str(attempt.pk),
+    }
+    output = {"key": output_prefix(job, attempt) + "out.exr", "sha256": "b" * 64, "size": 1}
+    report_receive(report={**report, "type": "started"})
+    report_receive(
+        report={**report, "type": "result", "outputs": [output], "gpu_seconds": gpu_seconds}
+    )
+    with tenant_scope(partner.organization.pk):
+        return Job.objects.get(pk=job.pk)
+
+
+@pytest.mark.django_db
+def test_a_fixed_per_job_overhead_is_fitted_from_finished_jobs(world: World) -> None:
+    """Hand-made history: every job costs 2 GPU-s of set-up plus 0.5 GPU-s per
+    megapixel-frame. A rate alone (the median of seconds / work: 1.0) would estimate a
+    2-frame job at 2.0 GPU-s, a third too low; overhead + rate gives the 3.0 it costs."""
+    a = world.a
+    pool = make_pool(price_per_gpu_second="0.01")
+    for frames, seconds in ((1, 2.5), (4, 4.0), (10, 7.0)):
+        job = _finished_job(a, pool, source=_sized_input(a, frames), gpu_seconds=seconds)
+        assert job.state == JobState.SUCCEEDED
+        assert job.work_megapixel_frames == pytest.approx(frames)
+    small = _sized_input(a, 2)
+    with tenant_scope(a.organization.pk):
+        estimate = estimate_job(
+            operation=get_operation("noop"),
+            project=Project.objects.get(pk=a.project.pk),
+            shot=a.shot,
+            pool=pool,
+            inputs={"source": small},
+        )
+    assert (estimate.basis, estimate.samples) == ("history", 3)
+    assert estimate.gpu_seconds == pytest.approx(3.0)
+    assert estimate.overhead_gpu_seconds == pytest.approx(2.0)
+    assert estimate.seconds_per_megapixel_frame == pytest.approx(0.5)
+    assert estimate.cost == Decimal("0.0300")
+    assert estimate.as_dict()["overhead_gpu_seconds"] == pytest.approx(2.0)
+    # The job launched on it is reserved at that estimate, and comes out right.
+    job = _finished_job(a, pool, source=small, gpu_seconds=3.0)
+    assert job.estimated_gpu_seconds == pytest.approx(3.0)
+
+
+def test_without_history_the_declared_overhead_and_rate_are_used() -> None:
+    resize = get_operation("resize")
+    assert resize.gpu_seconds_overhead > 0
+    assert get_operation("noop").gpu_seconds_overhead == 0
+
+
+@pytest.mark.django_db
+def test_declared_overhead_is_added_to_a_declared_estimate(world: World) -> None:
+    a = world.a
+    pool = make_pool(price_per_gpu_second="1")
+    resize = get_operation("resize")
+    with tenant_scope(a.organization.pk):
+        estimate = estimate_job(
+            operation=resize,
+            project=Project.objects.get(pk=a.project.pk),
+            shot=a.shot,
+            pool=pool,
+            inputs={"source": _sized_input(a, 3)},
+        )
+    per_mp_frame = resize.gpu_seconds_per_frame / REFERENCE_MEGAPIXELS
+    assert estimate.basis == "declared"
+    assert estimate.gpu_seconds == pytest.approx(resize.gpu_seconds_overhead + per_mp_frame * 3)
+
+
+@pytest.mark.django_db
+def test_jobs_of_one_size_keep_the_declared_overhead(world: World) -> None:
+    """With no spread of sizes the overhead cannot be fitted: the declared one is kept and
+    the rate is what is left of the median job (the same-size estimate is that median)."""
+    a = world.a
+    pool = make_pool(price_per_gpu_second="0.01")
+    source = _sized_input(a, 4)
+    for seconds in (10.0, 30.0, 12.0):
+        _finished_job(a, pool, source=source, gpu_seconds=seconds)
+    with tenant_scope(a.organization.pk):
+        estimate = estimate_job(
+            operation=get_operation("noop"),
+            project=Project.objects.get(pk=a.project.pk),
+            shot=a.shot,
+            pool=pool,
+            inputs={"source": source},
+        )
+    assert estimate.gpu_seconds == pytest.approx(12.0)
+    assert estimate.overhead_gpu_seconds == pytest.approx(NOOP_OVERHEAD)

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.media import samples, tasks
@@ -244,3 +246,39 @@ def test_after_a_restart_lost_validation_and_proxy_work_is_done(
         media_recover()
     _version, files, _originals = _files(a, job)
     assert files["proxy"] is not None and files["proxy"].frame_count == 4
+
+
+@pytest.mark.django_db
+def test_a_report_only_result_is_in_review_at_once_and_says_so(
+    world: World,
+    media_worker: _InlineCelery,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """A consistency check makes a report and thumbnails, no picture: its version has
+    nothing to wait for, so it is not left "Waiting for media" for good, and its page says
+    the result is the report below instead of "No media on this version yet"."""
+    a = world.a
+    job, base, prefix = _running_job(a)
+    report = tmp_path / "character_consistency.json"
+    report.write_text(json.dumps({"shots": [], "summary": {}}))
+    thumb = samples.make_still(tmp_path / "sh010_best.jpg", width=64, height=64)
+    outputs = [
+        {**_put(prefix + report.name, report), "kind": "document", "role": "report",
+         "filename": report.name, "content_type": "application/json"},
+        {**_put(prefix + thumb.name, thumb), "kind": "document", "role": "thumbnail",
+         "filename": thumb.name, "content_type": "image/jpeg"},
+    ]  # fmt: skip
+    _succeed(base, outputs, django_capture_on_commit_callbacks)
+
+    version, files, originals = _files(a, job)
+    assert version.status == VersionStatus.IN_REVIEW
+    assert files["source"] is None and {m.role for m in originals} == {"report", "thumbnail"}
+    assert media_worker.sent == []  # no picture: nothing to validate or proxy
+    client = Client()
+    client.force_login(a.producer)
+    page = client.get(
+        reverse("version-page", args=[a.organization.slug, a.project.pk, version.pk])
+    ).content.decode()
+    assert "No media on this version yet" not in page
+    assert 'data-testid="report-only"' in page and "In review" in page

@@ -131,7 +131,7 @@ def test_exports_place_notes_at_drop_frame_timecode(drop_frame_room: Room) -> No
         f"/api/v1/orgs/{room.partner.organization.slug}/review-sessions/{room.session.pk}/export/"
     )
 
-    edl = owner.get(base + "edl/")
+    edl = owner.get(base + "edl/?timeline=session")
     assert edl.status_code == 200 and "attachment" in edl["Content-Disposition"]
     text = edl.content.decode()
     assert "FCM: DROP FRAME" in text
@@ -139,14 +139,16 @@ def test_exports_place_notes_at_drop_frame_timecode(drop_frame_room: Room) -> No
     assert f"002  001      V     C        {tc2} " in text
     assert "|C:ResolveColorRed |M:" in text and "Flicker / on left" in text
 
-    avid = owner.get(base + "avid/").content.decode().splitlines()
+    avid = owner.get(base + "avid/?timeline=session").content.decode().splitlines()
     assert avid[0].split("\t")[1:4] == [tc1, "V1", "red"]
 
-    rows = list(csv.DictReader(io.StringIO(owner.get(base + "csv/").content.decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(owner.get(base + "csv/?timeline=session").content.decode()))
+    )
     assert [r["timecode_in"] for r in rows] == [tc1, tc2]
     assert rows[1]["text"] == "'=SUM(A1)"  # no spreadsheet formula injection
 
-    xml = owner.get(base + "fcpxml/").content.decode()
+    xml = owner.get(base + "fcpxml/?timeline=session").content.decode()
     timeline = otio.adapters.read_from_string(xml, "fcp_xml")
     clips = list(timeline.find_clips())
     assert [len(c.markers) for c in clips] == [1, 1]
@@ -159,6 +161,44 @@ def test_exports_place_notes_at_drop_frame_timecode(drop_frame_room: Room) -> No
 
     one = owner.get(
         f"/api/v1/orgs/{room.partner.organization.slug}/versions/{v2.pk}/notes/export/edl/"
+        "?timeline=session"
     ).content.decode()
     assert frames_to_timecode(1770 + 10, rate, drop_frame=True) in one
     assert owner.get(base + "pdf/").status_code == 400
+
+
+def test_exports_default_to_the_cuts_record_timecode(drop_frame_room: Room) -> None:
+    """Markers land on the editor's sequence: start timecode + the shot's cut_in + the
+    note's frame, whatever the version's place in the session's playlist."""
+    room = drop_frame_room
+    owner = api_client_for(room.partner.owner)
+    v1, v2 = room.versions
+    for version, frame in ((v1, 40), (v2, 10)):
+        response = owner.post(
+            _notes_url(room, version), {"frame_in": frame, "text": f"at {frame}"}, format="json"
+        )
+        assert response.status_code == 201
+    rate = room.partner.project.frame_rate
+    cut_in = room.partner.shot.cut_in
+    # 1770 (00:00:59;00) + 1001 (the shot's cut_in) + the note's frame.
+    tc1 = frames_to_timecode(1770 + cut_in + 40, rate, drop_frame=True)
+    tc2 = frames_to_timecode(1770 + cut_in + 10, rate, drop_frame=True)
+    base = (
+        f"/api/v1/orgs/{room.partner.organization.slug}/review-sessions/{room.session.pk}/export/"
+    )
+    rows = list(csv.DictReader(io.StringIO(owner.get(base + "csv/").content.decode())))
+    assert sorted(r["timecode_in"] for r in rows) == sorted([tc1, tc2])
+    edl = owner.get(base + "edl/").content.decode()
+    assert f"V     C        {tc1} " in edl and f"V     C        {tc2} " in edl
+    one = owner.get(
+        f"/api/v1/orgs/{room.partner.organization.slug}/versions/{v2.pk}/notes/export/avid/"
+    ).content.decode()
+    assert one.split("\t")[1] == tc2
+    xml = owner.get(base + "fcpxml/").content.decode()
+    timeline = otio.adapters.read_from_string(xml, "fcp_xml")
+    placed = {
+        clip.name: clip.range_in_parent().start_time.to_frames() for clip in timeline.find_clips()
+    }
+    assert set(placed.values()) == {cut_in}
+    assert sum(len(c.markers) for c in timeline.find_clips()) == 2
+    assert owner.get(base + "csv/?timeline=sideways").status_code == 400

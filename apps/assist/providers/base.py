@@ -14,7 +14,12 @@ from typing import Any, Protocol
 
 
 class ProviderError(Exception):
-    """The provider failed (HTTP error, timeout, malformed answer); the message says how."""
+    """The provider failed (HTTP error, timeout, malformed answer); the message says how.
+    `sent` is False only when the prompt provably did not reach the provider."""
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 @dataclass(frozen=True)
@@ -23,15 +28,19 @@ class Guarantees:
     retention_days: int | None  # how long inputs/outputs are kept; None = not stated
     regions: tuple[str, ...]  # where the data is processed
     source: str  # where the guarantee is written down
-    source_date: date  # when that source was read
+    source_date: date | None  # when that source was read (None: nothing was read)
+    retention_note: str = ""  # exceptions to retention_days (e.g. flagged content)
+    subprocessors: str = ""  # who else handles the data
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "no_training": self.no_training,
             "retention_days": self.retention_days,
+            "retention_note": self.retention_note,
             "regions": list(self.regions),
+            "subprocessors": self.subprocessors,
             "source": self.source,
-            "source_date": self.source_date.isoformat(),
+            "source_date": self.source_date.isoformat() if self.source_date else None,
         }
 
 

@@ -92,6 +92,35 @@ SAME_MOMENT_FRAMES = 48
 _POLITE = re.compile(r"^(please|pls|can we|could we|could you|can you|let's|lets|maybe)\s+", re.I)
 _CLAUSE_BREAK = re.compile(r",|;| - | because | as | since ")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# Encouragement and chatter: never a task on their own.
+_CHATTER = re.compile(
+    r"^(keep (it )?(going|up)|great|good|nice|love|lovely|looks? (great|good|nice|better)|"
+    r"well done|thanks?|thank you|awesome|amazing|almost there|getting there|cool)\b[^.!?]*[.!?]?$",
+    re.I,
+)
+# Pairs of requests that pull in opposite directions: never merged into one task.
+OPPOSITES = (
+    ("warm", "cool"),
+    ("warmer", "cooler"),
+    ("keep", "remove"),
+    ("keep", "lose"),
+    ("add", "remove"),
+    ("brighten", "darken"),
+    ("brighter", "darker"),
+    ("increase", "decrease"),
+    ("increase", "reduce"),
+    ("raise", "lower"),
+    ("more", "less"),
+    ("soften", "sharpen"),
+    ("softer", "harder"),
+    ("speed", "slow"),
+    ("faster", "slower"),
+    ("saturate", "desaturate"),
+    ("show", "hide"),
+    ("extend", "trim"),
+    ("tighten", "loosen"),
+)
+_NEGATION = re.compile(r"\b(don't|dont|do not|not|never|no longer|stop)\b", re.I)
 
 
 @functools.lru_cache(maxsize=1)
@@ -107,8 +136,26 @@ def _sentences(text: str) -> list[str]:
     return [part.strip() for part in _SENTENCE.split(text.strip()) if part.strip()]
 
 
+def is_chatter(sentence: str) -> bool:
+    return len(sentence.split()) <= 5 and bool(_CHATTER.match(sentence.strip()))
+
+
+def opposed(first: str, second: str) -> bool:
+    """Two requests ask for opposite changes: an antonym on each side, or one negated."""
+    a = set(re.findall(r"[a-z]+", first.lower()))
+    b = set(re.findall(r"[a-z]+", second.lower()))
+    for left, right in OPPOSITES:
+        one_way = left in a and right in b and not (right in a or left in b)
+        other_way = right in a and left in b and not (left in a or right in b)
+        if one_way or other_way:
+            return True
+    return bool(_NEGATION.search(first)) != bool(_NEGATION.search(second))
+
+
 def _action_sentence(text: str) -> str:
-    sentences = _sentences(text) or [text.strip()]
+    sentences = (
+        [s for s in _sentences(text) if not is_chatter(s)] or _sentences(text) or [text.strip()]
+    )
     for sentence in sentences:
         words = re.findall(r"[a-z]+", sentence.lower())
         if any(word in ACTION_WORDS for word in words[:4]) or any(w in ACTION_WORDS for w in words):
@@ -150,6 +197,11 @@ def group_similar(sentences: list[str], frames: list[list[int]] | None = None) -
     groups: list[list[int]] = []
     for index in range(len(sentences)):
         for group in groups:
+            if any(
+                opposed(core_request(sentences[index]), core_request(sentences[member]))
+                for member in group
+            ):
+                continue
             similarity = max(float(vectors[index] @ vectors[member]) for member in group)
             near = any(_near(frames[index], frames[member]) for member in group)
             if similarity >= SAME_WORDING or (similarity >= SIMILAR_WORDING and near):

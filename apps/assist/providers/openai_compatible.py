@@ -4,7 +4,7 @@ declares it in settings; by default it guarantees nothing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from apps.assist.providers.base import (
     GenerationRequest,
@@ -12,13 +12,13 @@ from apps.assist.providers.base import (
     Guarantees,
     ProviderError,
 )
-from apps.assist.providers.http import post_json
+from apps.assist.providers.http import post_json, token_count
 
 
 @dataclass
 class OpenAICompatibleProvider:
     base_url: str
-    api_key: str
+    api_key: str = field(repr=False)
     model: str
     declared: Guarantees
     timeout: float = 30.0
@@ -47,13 +47,13 @@ class OpenAICompatibleProvider:
         )
         try:
             text = answer["choices"][0]["message"]["content"]
-            usage = answer.get("usage") or {}
-            return GenerationResult(
-                text=str(text),
-                model=str(answer.get("model") or self.model),
-                region=",".join(self.declared.regions),
-                input_tokens=int(usage.get("prompt_tokens", 0)),
-                output_tokens=int(usage.get("completion_tokens", 0)),
-            )
         except (KeyError, IndexError, TypeError, ValueError) as error:
             raise ProviderError("provider answer has no choices[0].message.content") from error
+        usage = answer.get("usage")
+        return GenerationResult(
+            text=str(text),
+            model=str(answer.get("model") or self.model),
+            region=",".join(self.declared.regions),
+            input_tokens=token_count(usage, "prompt_tokens"),
+            output_tokens=token_count(usage, "completion_tokens"),
+        )

@@ -7,13 +7,13 @@ from apps.core.errors import ValidationFailed
 
 
 class StandardPagination(PageNumberPagination):
-    """Pages of 50 by default, at most 500. A `page_size` that is not a whole number in
+    """Pages of 50 by default, at most 1000. A `page_size` that is not a whole number in
     that range is refused with 400 (DRF would silently fall back to the default, so a
-    client asking for 1000 rows would get 50 and think it had them all)."""
+    client asking for 5000 rows would get 50 and think it had them all)."""
 
     page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 500
+    max_page_size = 1000
 
     def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param)

@@ -5,6 +5,8 @@ import { presenterSend, seekFrame } from "./control.js";
 import { noteLineage } from "./note_lineage.js";
 import { renderDrawings, setDrawing } from "./room_drawing.js";
 import { followPlayback, seekTo, setFrame } from "./player.js";
+import { sendTracked } from "./outbox.js";
+import { toast } from "../lib/toast.js";
 import { byTestId, isPresenter, playerA, room, root, send } from "./state.js";
 
 export function upsertNote(note) {
@@ -112,10 +114,9 @@ byTestId("note-form").addEventListener("submit", (event) => {
     frame_in: frameIn,
     frame_out: out ? Math.max(frameIn, Number(out)) : frameIn,
     text,
-    client_id: `n${Date.now()}`,
   };
   if (room.drawing.strokes.length) message.drawing = { strokes: room.drawing.strokes };
-  send(message);
+  if (!sendTracked(message)) toast("Offline: the note is sent when the connection is back.");
   byTestId("note-text").value = "";
   byTestId("note-frame-out").value = "";
   room.drawing.strokes = [];

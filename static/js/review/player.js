@@ -121,6 +121,8 @@ export function renderCompare() {
   byTestId("compare-mode").value = compare.mode;
   if (compare.version) byTestId("compare-version").value = String(compare.version);
   byTestId("wipe").value = String(compare.wipe ?? 0.5);
+  // The wipe position means something only while wiping.
+  byTestId("wipe").hidden = compare.mode !== "wipe";
   if (compare.mode !== "off" && compare.version) {
     loadVersion(playerB, compare.version);
     byTestId("label-b").textContent =

@@ -30,6 +30,8 @@ export function renderDecision() {
   byTestId("version-status").dataset.status = item?.status ?? "";
   const last = room.decisions.find((d) => d.version === item?.version);
   byTestId("decision-log").textContent = last
-    ? `${last.decision.replace("_", " ")} by ${last.actor.name} · ${new Date(last.created_at).toLocaleString()}`
+    ? `${last.decision.replace("_", " ")} by ${last.actor.name} · ${new Date(last.created_at).toLocaleString()}${
+        last.comment ? ` · “${last.comment}”` : ""
+      }`
     : "";
 }

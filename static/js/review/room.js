@@ -16,25 +16,35 @@ import { addReply, renderNotes, upsertNote } from "./notes.js";
 import { followPlayback, reloadSource, renderCompare, watchFrames } from "./player.js";
 import { renderDecision, renderPlaylist } from "./playlist.js";
 import { renderPresence } from "./presence.js";
+import { resendPending, settle } from "./outbox.js";
 import { byTestId, isPresenter, playerA, root, room, send, stage } from "./state.js";
 
 // Incoming --------------------------------------------------------------------------------
 
 function handle(frame) {
-  if (typeof frame.seq === "number" && frame.type !== "state" && frame.type !== "resumed") {
+  // An ack names the seq its event will carry: that event may still be on its way, so the
+  // ack must not count as applied (or the echo would be dropped as a repeat).
+  const applies = !["state", "resumed", "ack"].includes(frame.type);
+  if (typeof frame.seq === "number" && applies) {
     if (room.seq !== null && frame.seq <= room.seq) return; // already applied
     room.seq = frame.seq;
   }
   switch (frame.type) {
     case "welcome":
+      room.connection += 1;
       room.me = frame.you;
       room.session = frame.session;
       break;
     case "state":
       applyState(frame);
+      resendPending(); // notes still unanswered go again, with their client_id
       break;
     case "resumed":
       room.seq = frame.seq;
+      resendPending();
+      break;
+    case "ack":
+      settle(frame);
       break;
     case "presence.joined":
     case "presence.left":
@@ -60,6 +70,7 @@ function handle(frame) {
       break;
     case "note.created":
     case "note.updated":
+      settle(frame);
       upsertNote(frame.note);
       if (frame.mentions?.includes(room.me.id) && frame.actor?.id !== room.me.id) {
         toast(`${frame.actor.name} mentioned you at frame ${frame.note.frame_in}`);
@@ -101,6 +112,7 @@ function handle(frame) {
       break;
     }
     case "error":
+      settle(frame);
       if (frame.code === "conflict") toast(`Conflict: ${frame.message}`);
       else toast(frame.message);
       break;
@@ -182,15 +194,41 @@ root.addEventListener("click", (event) => {
       send({ type: "session.state", state: target.dataset.state });
       break;
     case "decide":
-      send({ type: "decision", version: room.playback.version, decision: target.dataset.decision });
+      if (target.dataset.decision === "changes_requested") askForChanges();
+      else send({ type: "decision", version: room.playback.version, decision: target.dataset.decision });
       break;
     default:
       break;
   }
 });
-for (const link of root.querySelectorAll("a[data-fmt]")) {
-  link.href = `/api/v1/orgs/${room.org}/review-sessions/${room.sessionId}/export/${link.dataset.fmt}/`;
+// "Request changes" asks what should change: the comment travels with the decision.
+const changesDialog = byTestId("changes-dialog");
+function askForChanges() {
+  if (!changesDialog) return;
+  changesDialog.querySelector("textarea").value = "";
+  changesDialog.showModal();
 }
+changesDialog?.querySelector("[data-changes-cancel]").addEventListener("click", () => changesDialog.close());
+changesDialog?.querySelector("form").addEventListener("submit", (event) => {
+  const comment = changesDialog.querySelector("textarea").value.trim();
+  if (!comment) {
+    event.preventDefault();
+    return;
+  }
+  send({ type: "decision", version: room.playback.version, decision: "changes_requested", comment });
+});
+
+// Marker exports land on the cut's record timecode (the editor's sequence) unless the
+// session's own reel is chosen.
+const exportTimeline = root.querySelector("[data-export-timeline]");
+function setExportLinks() {
+  const timeline = exportTimeline?.value || "record";
+  for (const link of root.querySelectorAll("a[data-fmt]")) {
+    link.href = `/api/v1/orgs/${room.org}/review-sessions/${room.sessionId}/export/${link.dataset.fmt}/?timeline=${timeline}`;
+  }
+}
+exportTimeline?.addEventListener("change", setExportLinks);
+setExportLinks();
 
 // Connection ------------------------------------------------------------------------------
 

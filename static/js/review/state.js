@@ -23,6 +23,8 @@ export const room = {
   decisions: [],
   requests: new Map(),
   socket: null,
+  connection: 0, // counts welcomes: one per (re)connect
+  outbox: new Map(), // client_id -> { message, sentAt }: notes not yet answered (outbox.js)
   frame: 0,
   drawing: { active: false, strokes: [], current: null },
   localPlaying: false,
