@@ -269,11 +269,17 @@ def test_a_generated_client_runs_shot_upload_render_and_note(
         m.SourceEnum.RENDER,
         job.id,
     )
-    outputs = _ok(
-        generated.op("orgs_projects_media_list").sync(
-            org, project, client=client, version=version.id
+    # Its size is known once the platform has validated the picture, which runs
+    # after the result is registered: wait for it as a client would.
+    outputs = _until(
+        lambda: _ok(
+            generated.op("orgs_projects_media_list").sync(
+                org, project, client=client, version=version.id
+            ),
+            m.PaginatedMediaList,
         ),
-        m.PaginatedMediaList,
+        lambda page: bool(page.results) and page.results[0].width is not None,
+        "the resized movie to be validated",
     )
     assert outputs.results and all(item.version == version.id for item in outputs.results)
     output = outputs.results[0]

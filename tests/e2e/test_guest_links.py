@@ -107,7 +107,8 @@ def test_guest_link_with_password_then_revoked(
     expect(video).to_be_visible(timeout=15_000)
     expect(guest.get_by_test_id("guest-watermark")).to_contain_text(EMAIL)
     guest.wait_for_function(
-        "document.querySelector('[data-testid=proxy-video]').readyState >= 2", timeout=15_000
+        "() => document.querySelector('[data-testid=proxy-video]').readyState >= 2",
+        timeout=15_000,
     )
     assert producer.url not in guest.content()
     assert partner.producer.email not in guest.content()
